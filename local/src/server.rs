@@ -1,0 +1,194 @@
+//! The local server: hyper on one address, every route of the routing table answered by the
+//! same handlers Lambda runs, over the embedded store.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use clap::Args;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use shared::api::{self, App, Body, MAX_BODY_BYTES};
+use shared::blobs::LocalBlobs;
+use shared::error::Error;
+use shared::seed::Seed;
+use shared::store::{SqliteStore, Store};
+use tokio::net::TcpListener;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, default_value_t = crate::default_addr())]
+    addr: std::net::SocketAddr,
+    /// A YAML seed loaded when the data dir is empty (ignored otherwise).
+    #[arg(long, conflicts_with = "demo")]
+    seed: Option<std::path::PathBuf>,
+    /// Load the demo seed (an org, an owner, a requester, a gated model) and print how to try it.
+    #[arg(long)]
+    demo: bool,
+    /// The public base URL, when clients reach the server through a proxy.
+    #[arg(long, env = "GATEHOUSE_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+const DEMO_SEED: &str = include_str!("../demo.yaml");
+
+pub async fn serve(data_dir: &Path, args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(data_dir)?);
+    let seed = match (&args.seed, args.demo) {
+        (Some(path), _) => Some(std::fs::read_to_string(path)
+            .map_err(|e| format!("reading the seed {}: {e}", path.display()))?),
+        (None, true) => Some(DEMO_SEED.to_owned()),
+        (None, false) => None,
+    };
+    if let Some(seed) = seed {
+        load_seed(store.as_ref(), data_dir, &seed).await?;
+    }
+    let listener = TcpListener::bind(args.addr).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, data_dir = %data_dir.display(), "gatehouse is serving");
+    if args.demo {
+        print_demo_help(&format!("http://{addr}"));
+    }
+    let app = Arc::new(App { store, public_url: args.public_url });
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let app = app.clone();
+                async move { Ok::<_, std::convert::Infallible>(answer(&app, request).await) }
+            });
+            if let Err(error) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+    tracing::info!("gatehouse stopped");
+    Ok(())
+}
+
+/// Reads the body (refusing more than the limit) into the request type Lambda hands to the
+/// same handlers, then answers it.
+async fn answer(app: &App, request: hyper::Request<Incoming>) -> hyper::Response<Body> {
+    let (parts, body) = request.into_parts();
+    let head = parts.method == http::Method::HEAD;
+    let bytes: Bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            let context = api::ErrorContext { base_url: "", head };
+            return api::error_response(Error::PayloadTooLarge { limit: MAX_BODY_BYTES }, &context);
+        }
+    };
+    let body = if bytes.is_empty() {
+        lambda_http::Body::Empty
+    } else {
+        lambda_http::Body::Binary(bytes.to_vec())
+    };
+    let started = std::time::Instant::now();
+    let (method, path) = (parts.method.clone(), parts.uri.path().to_owned());
+    let response = api::handle(app, lambda_http::Request::from_parts(parts, body)).await;
+    tracing::info!(%method, %path, status = response.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
+    response
+}
+
+/// Loads a seed into an empty data dir. A dir that already holds data keeps it; a seed
+/// that fails to load leaves no half-loaded store behind.
+async fn load_seed(store: &dyn Store, data_dir: &Path, yaml: &str) -> Result<(), Box<dyn std::error::Error>> {
+    if !store.is_empty().await? {
+        tracing::info!(data_dir = %data_dir.display(), "the data dir already holds data; the seed is ignored");
+        return Ok(());
+    }
+    let seed = Seed::parse(yaml)?;
+    let blobs = LocalBlobs::new(data_dir.join("blobs"));
+    match seed.load(store, &blobs).await {
+        Ok(tokens) => {
+            for token in tokens {
+                println!(
+                    "token {:<12} user {:<12} role {:<5} {}",
+                    token.name,
+                    token.user,
+                    token.role.as_str(),
+                    token.secret.expose()
+                );
+            }
+            Ok(())
+        }
+        Err(error) => {
+            discard_loaded_data(data_dir)?;
+            Err(format!("the seed did not load, and nothing of it was kept: {error}").into())
+        }
+    }
+}
+
+/// Removes what a failed seed wrote into a data dir that was empty before it.
+fn discard_loaded_data(data_dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(data_dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path)?;
+        } else {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+fn print_demo_help(base: &str) {
+    println!(
+        r#"
+gatehouse demo is running at {base}
+
+  Try it with curl:
+    curl -s {base}/api/whoami-v2 -H 'Authorization: Bearer hf_demo_owner_write_token'
+    curl -s {base}/api/models/acme/gated-model
+    curl -s -X POST {base}/acme/gated-model/ask-access \
+      -H 'Authorization: Bearer hf_demo_requester_read_token' -H 'Content-Type: application/json' \
+      -d '{{"fields": {{"Company": "Initech", "Country": "FR", "Intended use": "research", "I agree to the license": true}}}}'
+    curl -s {base}/api/models/acme/gated-model/user-access-request/pending \
+      -H 'Authorization: Bearer hf_demo_owner_write_token'
+
+  And with the hf CLI (pip install huggingface_hub):
+    export HF_ENDPOINT={base}
+    hf auth login --token hf_demo_owner_write_token
+    hf auth whoami
+    hf repos settings acme/gated-model --gated manual
+"#
+    );
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        () = terminate => {},
+    }
+}

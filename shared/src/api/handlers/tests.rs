@@ -1,0 +1,455 @@
+//! Handler tests: real requests through `api::handle`, over the embedded store.
+
+use std::sync::Arc;
+
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::api::{App, handle};
+use crate::blobs::LocalBlobs;
+use crate::domain::{Name, RepoId, RepoRef, RepoType, RequestStatus};
+use crate::seed::Seed;
+use crate::store::{SqliteStore, Store};
+
+const OWNER: &str = "hf_owner_write_000000000";
+const OWNER_READ: &str = "hf_owner_read_0000000000";
+const READER: &str = "hf_reader_write_00000000";
+const ALICE: &str = "hf_alice_read_0000000000";
+const BOB: &str = "hf_bob_read_000000000000";
+
+const SEED: &str = r#"
+users:
+  - {name: owner, fullname: Olga Owner, email: owner@example.com}
+  - {name: reader, fullname: Read Member, email: reader@example.com}
+  - {name: alice, fullname: Alice A, email: alice@example.com}
+  - {name: bob, fullname: "=cmd|' /C calc'!A0", email: bob@example.com}
+orgs:
+  - {name: org, fullname: The Org, members: [{user: owner, role: admin}, {user: reader, role: read}]}
+tokens:
+  - {user: owner, role: write, name: ci-token, value: hf_owner_write_000000000}
+  - {user: owner, role: read, name: read-token, value: hf_owner_read_0000000000}
+  - {user: reader, role: write, name: rw, value: hf_reader_write_00000000}
+  - {user: alice, role: read, name: alice-read, value: hf_alice_read_0000000000}
+  - {user: bob, role: read, name: bob-read, value: hf_bob_read_000000000000}
+repos:
+  - id: org/manual
+    gated: manual
+    readme: "---\nextra_gated_fields:\n  Company: text\n  Use:\n    type: select\n    options: [research, {label: Other, value: other}]\n  I agree: checkbox\n---\n# M\n"
+    files: {config.json: "{}"}
+  - id: org/auto
+    gated: auto
+    readme: "---\nextra_gated_fields:\n  Company: text\n---\n"
+  - {id: org/open}
+  - {id: org/secret, private: true, gated: manual}
+  - {id: org/broken, gated: manual, readme: "---\nextra_gated_fields:\n  X: ip_location\n---\n"}
+  - {id: org/d, type: dataset, gated: manual}
+"#;
+
+struct Server {
+    app: App,
+    _dir: tempfile::TempDir,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: http::HeaderMap,
+    body: Value,
+    raw: bytes::Bytes,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let blobs = LocalBlobs::new(dir.path().join("blobs"));
+    Seed::parse(SEED).unwrap().load(&store, &blobs).await.unwrap();
+    Server { app: App { store: Arc::new(store), public_url: None }, _dir: dir }
+}
+
+impl Server {
+    async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "127.0.0.1:7777");
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some(value) => {
+                builder = builder.header("content-type", "application/json");
+                lambda_http::Body::Text(value.to_string())
+            }
+            None => lambda_http::Body::Empty,
+        };
+        self.send(builder.body(body).unwrap()).await
+    }
+
+    async fn send(&self, request: lambda_http::Request) -> Answer {
+        let response = handle(&self.app, request).await;
+        let (parts, body) = response.into_parts();
+        let raw = body.collect().await.unwrap();
+        let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        Answer { status: parts.status, headers: parts.headers, body, raw }
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Answer {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    async fn ask(&self, repo: &str, token: &str) -> Answer {
+        let fields = json!({"Company": "ACME", "Use": "other", "I agree": true});
+        self.post(&format!("/{repo}/ask-access"), Some(token), json!({ "fields": fields })).await
+    }
+
+    fn store(&self) -> &dyn Store {
+        self.app.store.as_ref()
+    }
+}
+
+fn model(id: &str) -> RepoRef {
+    RepoRef::new(RepoType::Model, RepoId::parse(id).unwrap())
+}
+
+#[tokio::test]
+async fn whoami_answers_the_full_hub_shape() {
+    let server = server().await;
+    let answer = server.get("/api/whoami-v2", Some(OWNER)).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body["name"], "owner");
+    assert_eq!(answer.body["type"], "user");
+    assert_eq!(answer.body["orgs"][0]["name"], "org");
+    assert_eq!(answer.body["orgs"][0]["roleInOrg"], "admin");
+    assert_eq!(answer.body["auth"]["accessToken"]["displayName"], "ci-token");
+    assert_eq!(answer.body["auth"]["accessToken"]["role"], "write");
+}
+
+#[tokio::test]
+async fn a_bad_or_missing_token_is_401_with_a_message() {
+    let server = server().await;
+    for token in [Some("hf_not_a_known_token_0000"), Some("x"), None] {
+        let answer = server.get("/api/whoami-v2", token).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{token:?}");
+        assert!(answer.header("x-error-message").is_some());
+        assert!(answer.body["error"].is_string());
+    }
+}
+
+#[tokio::test]
+async fn repo_info_is_open_for_gated_repos_and_hidden_for_private_ones() {
+    let server = server().await;
+    let info = server.get("/api/models/org/manual", None).await;
+    assert_eq!(info.status, StatusCode::OK);
+    assert_eq!(info.body["gated"], "manual");
+    assert_eq!(info.body["sha"].as_str().unwrap().len(), 40);
+    assert!(info.body["cardData"]["extra_gated_fields"].is_object());
+    let files: Vec<&str> =
+        info.body["siblings"].as_array().unwrap().iter().map(|s| s["rfilename"].as_str().unwrap()).collect();
+    assert_eq!(files, ["README.md", "config.json"]);
+    assert!(info.body.get("gatedNotificationsMode").is_none());
+
+    let hidden = server.get("/api/models/org/secret", None).await;
+    assert_eq!(hidden.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(hidden.header("x-error-code"), Some("RepoNotFound"));
+    let hidden = server.get("/api/models/org/secret", Some(ALICE)).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert_eq!(server.get("/api/models/org/secret", Some(OWNER)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn managers_see_notification_settings_and_card_errors() {
+    let server = server().await;
+    let info = server.get("/api/models/org/broken", Some(OWNER)).await;
+    assert_eq!(info.body["gatedNotificationsMode"], "bulk");
+    assert!(info.body["cardError"].as_str().unwrap().contains("ip_location"));
+    let as_reader = server.get("/api/models/org/broken", Some(READER)).await;
+    assert!(as_reader.body.get("cardError").is_none());
+}
+
+#[tokio::test]
+async fn auth_check_gives_each_gated_state_its_hub_message() {
+    let server = server().await;
+    let path = "/api/models/org/manual/auth-check";
+    let anonymous = server.get(path, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(anonymous.header("x-error-code"), Some("GatedRepo"));
+    let stranger = server.get(path, Some(ALICE)).await;
+    assert_eq!(stranger.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        stranger.header("x-error-message").unwrap(),
+        "Access to model org/manual is restricted and you are not in the authorized list. Visit http://127.0.0.1:7777/org/manual to ask for access."
+    );
+    server.ask("org/manual", ALICE).await;
+    let pending = server.get(path, Some(ALICE)).await;
+    assert!(pending.header("x-error-message").unwrap().contains("awaiting a review"));
+    server
+        .post("/api/models/org/manual/user-access-request/handle", Some(OWNER), json!({"user": "alice", "status": "rejected"}))
+        .await;
+    let rejected = server.get(path, Some(ALICE)).await;
+    assert!(rejected.header("x-error-message").unwrap().contains("has been rejected"));
+    assert_eq!(server.get(path, Some(OWNER_READ)).await.status, StatusCode::OK);
+    let write = server.get("/api/models/org/manual/auth-check/write", Some(OWNER_READ)).await;
+    assert_eq!(write.status, StatusCode::FORBIDDEN);
+    assert!(write.header("x-error-code").is_none());
+    let missing = server.get("/api/models/org/missing/auth-check", Some(ALICE)).await;
+    assert_eq!(missing.header("x-error-code"), Some("RepoNotFound"));
+}
+
+#[tokio::test]
+async fn settings_change_all_at_once_or_not_at_all() {
+    let server = server().await;
+    let path = "/api/models/org/open/settings";
+    let bad = server
+        .call(Method::PUT, path, Some(OWNER), Some(json!({"gated": "auto", "visibility": "secret"})))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(server.store().repo(&model("org/open")).await.unwrap().unwrap().gate, crate::domain::GateMode::Off);
+    let good = server
+        .call(Method::PUT, path, Some(OWNER), Some(json!({"gated": "auto", "gatedNotificationsMode": "real-time"})))
+        .await;
+    assert_eq!(good.status, StatusCode::OK);
+    assert_eq!(good.body["gated"], "auto");
+    assert_eq!(good.body["gatedNotificationsMode"], "real-time");
+    let forbidden = [(Some(OWNER_READ), StatusCode::FORBIDDEN), (Some(READER), StatusCode::FORBIDDEN),
+        (Some(ALICE), StatusCode::FORBIDDEN), (None, StatusCode::UNAUTHORIZED)];
+    for (token, status) in forbidden {
+        let answer = server.call(Method::PUT, path, token, Some(json!({"gated": false}))).await;
+        assert_eq!(answer.status, status, "{token:?}");
+    }
+}
+
+#[tokio::test]
+async fn asking_in_auto_mode_is_accepted_at_once_and_in_manual_mode_waits() {
+    let server = server().await;
+    let auto = server
+        .post("/org/auto/ask-access", Some(ALICE), json!({"fields": {"Company": "ACME"}}))
+        .await;
+    assert_eq!(auto.status, StatusCode::OK);
+    assert_eq!(auto.body["status"], "accepted");
+    assert_eq!(server.get("/api/models/org/auto/auth-check", Some(ALICE)).await.status, StatusCode::OK);
+    let manual = server.ask("org/manual", ALICE).await;
+    assert_eq!(manual.body["status"], "pending");
+    assert_eq!(manual.body["fields"], json!({"Company": "ACME", "Use": "other", "I agree": true}));
+    assert_eq!(server.ask("org/manual", ALICE).await.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn invalid_answers_are_refused_field_by_field_and_nothing_is_stored() {
+    let server = server().await;
+    let answer = server
+        .post("/org/manual/ask-access", Some(ALICE), json!({"fields": {"Company": "", "Use": "nope", "I agree": false}}))
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    let labels: Vec<&str> =
+        answer.body["fields"].as_array().unwrap().iter().map(|f| f["label"].as_str().unwrap()).collect();
+    assert_eq!(labels.len(), 3, "{labels:?}");
+    let alice = Name::parse("alice").unwrap();
+    assert!(server.store().access_request(&model("org/manual"), &alice).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_browser_form_post_is_redirected_to_the_repo_page() {
+    let server = server().await;
+    let request = http::Request::builder()
+        .method(Method::POST)
+        .uri("/datasets/org/d/ask-access")
+        .header("authorization", format!("Bearer {ALICE}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(lambda_http::Body::Text(String::new()))
+        .unwrap();
+    let answer = server.send(request).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.header("location"), Some("/datasets/org/d"));
+}
+
+#[tokio::test]
+async fn a_bad_card_is_a_clear_conflict_for_requesters() {
+    let server = server().await;
+    let answer = server.post("/org/broken/ask-access", Some(ALICE), json!({"fields": {}})).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT);
+    assert!(answer.body["error"].as_str().unwrap().contains("misconfigured"));
+}
+
+#[tokio::test]
+async fn a_request_keeps_its_id_through_every_review_and_a_rejected_user_cannot_ask_again() {
+    let server = server().await;
+    let id = server.ask("org/manual", ALICE).await.body["requestId"].clone();
+    let handle = "/api/models/org/manual/user-access-request/handle";
+    for (body, status) in [
+        (json!({"requestId": id, "status": "accepted"}), StatusCode::OK),
+        (json!({"user": "alice", "status": "accepted"}), StatusCode::NOT_FOUND),
+        (json!({"user": "alice", "status": "pending"}), StatusCode::OK),
+        (json!({"user": "alice", "status": "rejected", "rejectionReason": "not eligible"}), StatusCode::OK),
+    ] {
+        assert_eq!(server.post(handle, Some(OWNER), body.clone()).await.status, status, "{body}");
+    }
+    let rejected = server.get("/api/models/org/manual/user-access-request/rejected", Some(OWNER)).await;
+    assert_eq!(rejected.body[0]["requestId"], id);
+    let me = server.get("/api/models/org/manual/user-access-request/me", Some(ALICE)).await;
+    assert_eq!(me.body["rejectionReason"], "not eligible");
+    let again = server.ask("org/manual", ALICE).await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN);
+    assert!(again.body["error"].as_str().unwrap().contains("rejected"));
+    let trail = server.store().audit_trail(&model("org/manual"), crate::domain::ObjectId::parse(id.as_str().unwrap()).unwrap()).await.unwrap();
+    assert_eq!(trail.len(), 4);
+}
+
+#[tokio::test]
+async fn bad_handle_bodies_are_refused_and_change_nothing() {
+    let server = server().await;
+    server.ask("org/manual", ALICE).await;
+    let handle = "/api/models/org/manual/user-access-request/handle";
+    for (token, body, status) in [
+        (OWNER, json!({"user": "alice", "status": "rejected", "rejectionReason": "x".repeat(201)}), StatusCode::BAD_REQUEST),
+        (OWNER, json!({"user": "alice", "status": "accepted", "rejectionReason": "why"}), StatusCode::BAD_REQUEST),
+        (OWNER, json!({"user": "alice", "requestId": "0123456789abcdef01234567", "status": "accepted"}), StatusCode::BAD_REQUEST),
+        (OWNER, json!({"status": "accepted"}), StatusCode::BAD_REQUEST),
+        (OWNER, json!({"user": "alice", "status": "approved"}), StatusCode::BAD_REQUEST),
+        (OWNER, json!({"user": "nobody", "status": "accepted"}), StatusCode::NOT_FOUND),
+        (OWNER, json!({"user": "bob", "status": "accepted"}), StatusCode::NOT_FOUND),
+        (OWNER_READ, json!({"user": "alice", "status": "accepted"}), StatusCode::FORBIDDEN),
+        (READER, json!({"user": "alice", "status": "accepted"}), StatusCode::FORBIDDEN),
+    ] {
+        assert_eq!(server.post(handle, Some(token), body.clone()).await.status, status, "{body}");
+    }
+    let not_json = server
+        .send(
+            http::Request::builder()
+                .method(Method::POST)
+                .uri(handle)
+                .header("authorization", format!("Bearer {OWNER}"))
+                .body(lambda_http::Body::Text("{not json".into()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(not_json.status, StatusCode::BAD_REQUEST);
+    let alice = Name::parse("alice").unwrap();
+    let request = server.store().access_request(&model("org/manual"), &alice).await.unwrap().unwrap();
+    assert_eq!((request.status(), request.version), (RequestStatus::Pending, 1));
+}
+
+#[tokio::test]
+async fn two_reviewers_acting_at_once_change_the_request_once() {
+    let server = server().await;
+    server.ask("org/manual", ALICE).await;
+    let handle = "/api/models/org/manual/user-access-request/handle";
+    let (accept, reject) = tokio::join!(
+        server.post(handle, Some(OWNER), json!({"user": "alice", "status": "accepted"})),
+        server.post(handle, Some(OWNER), json!({"user": "alice", "status": "rejected"})),
+    );
+    let statuses = [accept.status, reject.status];
+    assert!(statuses.contains(&StatusCode::OK), "{statuses:?}");
+    let alice = Name::parse("alice").unwrap();
+    let request = server.store().access_request(&model("org/manual"), &alice).await.unwrap().unwrap();
+    let trail = server.store().audit_trail(&model("org/manual"), request.id).await.unwrap();
+    assert_eq!(trail.len() as u64, request.version, "one audit record per change");
+}
+
+#[tokio::test]
+async fn grant_gives_access_once_with_no_email() {
+    let server = server().await;
+    let grant = "/api/models/org/manual/user-access-request/grant";
+    let first = server.post(grant, Some(OWNER), json!({"user": "alice"})).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.body["user"]["email"], Value::Null);
+    assert_eq!(server.post(grant, Some(OWNER), json!({"user": "alice"})).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(server.post(grant, Some(OWNER), json!({"user": "ghost"})).await.status, StatusCode::NOT_FOUND);
+    let open = server.post("/api/models/org/open/user-access-request/grant", Some(OWNER), json!({"user": "alice"})).await;
+    assert_eq!(open.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_withdrawn_request_can_be_made_again_but_a_rejected_one_cannot_be_withdrawn() {
+    let server = server().await;
+    let cancel = "/api/models/org/manual/user-access-request/cancel";
+    assert_eq!(server.post(cancel, Some(ALICE), json!({})).await.status, StatusCode::NOT_FOUND);
+    server.ask("org/manual", ALICE).await;
+    let withdrawn = server.post(cancel, Some(ALICE), json!({})).await;
+    assert_eq!((withdrawn.status, withdrawn.body.clone()), (StatusCode::OK, json!({"ok": true})));
+    assert_eq!(server.ask("org/manual", ALICE).await.status, StatusCode::OK);
+    server
+        .post("/api/models/org/manual/user-access-request/handle", Some(OWNER), json!({"user": "alice", "status": "rejected"}))
+        .await;
+    assert_eq!(server.post(cancel, Some(ALICE), json!({})).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn listings_page_by_100_with_an_absolute_next_link() {
+    let server = server().await;
+    let grant = "/api/models/org/manual/user-access-request/grant";
+    for i in 0..130 {
+        let name = format!("user{i}");
+        let user = crate::domain::User {
+            id: crate::domain::ObjectId::random(),
+            name: Name::parse(&name).unwrap(),
+            fullname: name.clone(),
+            email: None,
+            created_at: crate::domain::Timestamp::now(),
+        };
+        server.store().create_user(&user).await.unwrap();
+        server.post(grant, Some(OWNER), json!({"user": name})).await;
+    }
+    let first = server.get("/api/models/org/manual/user-access-request/accepted", Some(OWNER)).await;
+    assert_eq!(first.body.as_array().unwrap().len(), 100);
+    let link = first.header("link").unwrap();
+    assert!(link.starts_with("<http://127.0.0.1:7777/api/models/org/manual/user-access-request/accepted?cursor="), "{link}");
+    let next = link.trim_start_matches("<http://127.0.0.1:7777").split('>').next().unwrap();
+    let second = server.get(next, Some(OWNER)).await;
+    assert_eq!(second.body.as_array().unwrap().len(), 30);
+    assert!(second.header("link").is_none());
+    let forged = server.get("/api/models/org/manual/user-access-request/accepted?cursor=garbage!", Some(OWNER)).await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    let not_gated = server.get("/api/models/org/open/user-access-request/pending", Some(OWNER)).await;
+    assert_eq!(not_gated.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_report_neutralizes_formulas_and_lists_every_answer() {
+    let server = server().await;
+    server.ask("org/manual", BOB).await;
+    server.ask("org/manual", ALICE).await;
+    let csv = server.get("/api/models/org/manual/user-access-request/report?format=csv", Some(OWNER)).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.header("content-disposition").unwrap().starts_with("attachment"));
+    let text = String::from_utf8(csv.raw.to_vec()).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "user,fullname,email,status,time,reviewedAt,reviewer,rejectionReason,Company,Use,I agree"
+    );
+    assert!(lines.next().unwrap().starts_with("bob,'=cmd|' /C calc'!A0,bob@example.com,pending,"));
+    let json = server.get("/api/models/org/manual/user-access-request/report", Some(OWNER)).await;
+    assert_eq!(json.body.as_array().unwrap().len(), 2);
+    assert_eq!(json.body[1]["fields"]["Company"], "ACME");
+    assert_eq!(json.body[1]["reviewedAt"], Value::Null);
+    let reader = server.get("/api/models/org/manual/user-access-request/report", Some(READER)).await;
+    assert_eq!(reader.status, StatusCode::FORBIDDEN);
+    let bad = server.get("/api/models/org/manual/user-access-request/report?format=xlsx", Some(OWNER)).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn unknown_paths_wrong_methods_and_oversized_bodies_are_4xx() {
+    let server = server().await;
+    assert_eq!(server.get("/api/foos/org/m", None).await.status, StatusCode::NOT_FOUND);
+    let wrong = server.call(Method::DELETE, "/api/models/org/manual", Some(OWNER), None).await;
+    assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(wrong.body["error"].is_string());
+    let huge = "x".repeat(crate::api::MAX_BODY_BYTES + 1);
+    let big = server
+        .post("/org/manual/ask-access", Some(ALICE), json!({"fields": {"Company": huge}}))
+        .await;
+    assert_eq!(big.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let head = server.call(Method::HEAD, "/api/models/org/secret/auth-check", None, None).await;
+    assert_eq!(head.status, StatusCode::UNAUTHORIZED);
+    assert!(head.raw.is_empty());
+}

@@ -1,0 +1,59 @@
+//! Reading request bodies and query strings, and writing JSON answers.
+
+use http::{Response, StatusCode};
+use lambda_http::Request;
+use serde_json::{Map, Value};
+
+use super::Body;
+use crate::error::{Error, Result};
+
+pub fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::from(value.to_string()))
+        .expect("a JSON response is valid")
+}
+
+pub fn ok_json(value: &Value) -> Result<Response<Body>> {
+    Ok(json_response(StatusCode::OK, value))
+}
+
+/// The body as a JSON object; anything else is a 400 that says what was wrong.
+pub fn json_object(request: &Request) -> Result<Map<String, Value>> {
+    let body: &[u8] = request.body().as_ref();
+    if body.is_empty() {
+        return Err(Error::BadRequest("The request needs a JSON object body".into()));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(Error::BadRequest("The request body must be a JSON object".into())),
+        Err(e) => Err(Error::BadRequest(format!("The request body is not valid JSON: {e}"))),
+    }
+}
+
+/// The query string's pairs, decoded; a malformed query is a 400.
+pub fn query(request: &Request) -> Result<Vec<(String, String)>> {
+    let raw = request.uri().query().unwrap_or("");
+    serde_urlencoded::from_str(raw)
+        .map_err(|_| Error::BadRequest("The query string is malformed".into()))
+}
+
+pub fn query_value(pairs: &[(String, String)], key: &str) -> Option<String> {
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+}
+
+/// The `Authorization` header; one that is not text cannot hold a valid token.
+pub fn authorization(request: &Request) -> Result<Option<&str>> {
+    request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .map(|v| v.to_str().map_err(|_| Error::InvalidToken))
+        .transpose()
+}
+
+/// The media type of the body, lower-cased and without parameters.
+pub fn content_type(request: &Request) -> Option<String> {
+    let value = request.headers().get(http::header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(value.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+}

@@ -1,0 +1,306 @@
+//! The routing table: every route of gatehouse, once. The local server dispatches with it
+//! and the SAM template is checked against it.
+//!
+//! Placeholders in patterns: `{type}` is `models`, `datasets` or `spaces`; `{repo}` is a
+//! repo id of one or two segments; `{status}` is `pending`, `accepted` or `rejected`.
+
+use std::sync::LazyLock;
+
+use http::Method;
+use percent_encoding::percent_decode_str;
+
+use crate::domain::{RepoId, RepoRef, RepoType, RequestStatus};
+use crate::error::{Error, Result};
+
+/// What answers a route. Each is one handler (and, in production, one Lambda function).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Handler {
+    WhoAmI,
+    AgentHarnesses,
+    RepoInfo,
+    AuthCheck,
+    AuthCheckWrite,
+    UpdateSettings,
+    ListRequests,
+    HandleRequest,
+    GrantAccess,
+    OwnRequest,
+    WithdrawRequest,
+    AccessReport,
+    AskAccess,
+}
+
+#[derive(Debug)]
+pub struct Route {
+    pub method: Method,
+    pub pattern: &'static str,
+    pub handler: Handler,
+}
+
+const fn route(method: Method, pattern: &'static str, handler: Handler) -> Route {
+    Route { method, pattern, handler }
+}
+
+/// Earlier routes win: literal paths come before the `{status}` and bare `{repo}` routes
+/// that would otherwise swallow them.
+pub static ROUTES: &[Route] = &[
+    route(Method::GET, "/api/whoami-v2", Handler::WhoAmI),
+    route(Method::GET, "/api/agent-harnesses", Handler::AgentHarnesses),
+    route(Method::GET, "/api/{type}/{repo}/auth-check", Handler::AuthCheck),
+    route(Method::GET, "/api/{type}/{repo}/auth-check/write", Handler::AuthCheckWrite),
+    route(Method::PUT, "/api/{type}/{repo}/settings", Handler::UpdateSettings),
+    route(Method::POST, "/api/{type}/{repo}/user-access-request/handle", Handler::HandleRequest),
+    route(Method::POST, "/api/{type}/{repo}/user-access-request/grant", Handler::GrantAccess),
+    route(Method::POST, "/api/{type}/{repo}/user-access-request/cancel", Handler::WithdrawRequest),
+    route(Method::GET, "/api/{type}/{repo}/user-access-request/me", Handler::OwnRequest),
+    route(Method::GET, "/api/{type}/{repo}/user-access-request/report", Handler::AccessReport),
+    route(Method::GET, "/api/{type}/{repo}/user-access-request/{status}", Handler::ListRequests),
+    route(Method::GET, "/api/{type}/{repo}", Handler::RepoInfo),
+    route(Method::POST, "/datasets/{repo}/ask-access", Handler::AskAccess),
+    route(Method::POST, "/spaces/{repo}/ask-access", Handler::AskAccess),
+    route(Method::POST, "/{repo}/ask-access", Handler::AskAccess),
+];
+
+/// A request path matched to a route, with its placeholders read into domain types.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteMatch {
+    pub handler: Handler,
+    pub repo: Option<RepoRef>,
+    pub status: Option<RequestStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(&'static str),
+    RepoType,
+    Repo,
+    Status,
+}
+
+struct CompiledRoute {
+    route: &'static Route,
+    segments: Vec<Segment>,
+    /// The type of web routes (`/datasets/{repo}/…`), which name it by their prefix.
+    implied_type: RepoType,
+}
+
+static COMPILED: LazyLock<Vec<CompiledRoute>> = LazyLock::new(|| {
+    ROUTES
+        .iter()
+        .map(|route| {
+            let segments: Vec<Segment> = route.pattern[1..]
+                .split('/')
+                .map(|part| match part {
+                    "{type}" => Segment::RepoType,
+                    "{repo}" => Segment::Repo,
+                    "{status}" => Segment::Status,
+                    literal => Segment::Literal(literal),
+                })
+                .collect();
+            let implied_type = match segments.first() {
+                Some(Segment::Literal("datasets")) => RepoType::Dataset,
+                Some(Segment::Literal("spaces")) => RepoType::Space,
+                _ => RepoType::Model,
+            };
+            CompiledRoute { route, segments, implied_type }
+        })
+        .collect()
+});
+
+/// Finds the route for a method and raw (percent-encoded) path. A path that matches some
+/// route but not with this method is a 405; one that matches none is a 404.
+pub fn find(method: &Method, raw_path: &str) -> Result<RouteMatch> {
+    let segments = decode_segments(raw_path)?;
+    let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let mut allowed = Vec::new();
+    for compiled in COMPILED.iter() {
+        let Some(captured) = match_segments(&compiled.segments, &parts) else {
+            continue;
+        };
+        let route_method = &compiled.route.method;
+        let head_of_get = *method == Method::HEAD && *route_method == Method::GET;
+        if route_method != method && !head_of_get {
+            allowed.push(route_method.clone());
+            continue;
+        }
+        return captured.into_match(compiled);
+    }
+    if allowed.is_empty() {
+        Err(Error::NoSuchRoute)
+    } else {
+        Err(Error::MethodNotAllowed(allowed))
+    }
+}
+
+#[derive(Default)]
+struct Captured<'a> {
+    repo_type: Option<&'a str>,
+    repo: Option<String>,
+    status: Option<&'a str>,
+}
+
+impl Captured<'_> {
+    fn into_match(self, compiled: &CompiledRoute) -> Result<RouteMatch> {
+        let repo_type = match self.repo_type {
+            Some(plural) => RepoType::from_plural(plural).expect("matched against the plurals"),
+            None => compiled.implied_type,
+        };
+        let repo = self
+            .repo
+            .map(|id| {
+                RepoId::parse(&id)
+                    .map(|id| RepoRef::new(repo_type, id))
+                    .map_err(|e| Error::BadRequest(format!("Invalid repo id: {e}")))
+            })
+            .transpose()?;
+        let status = self.status.map(|s| s.parse().expect("matched against the statuses"));
+        Ok(RouteMatch { handler: compiled.route.handler, repo, status })
+    }
+}
+
+/// Matches path parts against a pattern; `{repo}` takes two parts or one, whichever lets
+/// the rest of the pattern match (two first, so `org/m` wins over `org`).
+fn match_segments<'a>(pattern: &[Segment], parts: &[&'a str]) -> Option<Captured<'a>> {
+    let (first, rest) = match pattern.split_first() {
+        None => return parts.is_empty().then(Captured::default),
+        Some(split) => split,
+    };
+    let (part, remaining) = parts.split_first()?;
+    match first {
+        Segment::Literal(literal) => (part == literal)
+            .then(|| match_segments(rest, remaining))
+            .flatten(),
+        Segment::RepoType => {
+            RepoType::from_plural(part)?;
+            let mut captured = match_segments(rest, remaining)?;
+            captured.repo_type = Some(part);
+            Some(captured)
+        }
+        Segment::Status => {
+            part.parse::<RequestStatus>().ok()?;
+            let mut captured = match_segments(rest, remaining)?;
+            captured.status = Some(part);
+            Some(captured)
+        }
+        Segment::Repo => {
+            if let Some((name, after_two)) = remaining.split_first() {
+                if let Some(mut captured) = match_segments(rest, after_two) {
+                    captured.repo = Some(format!("{part}/{name}"));
+                    return Some(captured);
+                }
+            }
+            let mut captured = match_segments(rest, remaining)?;
+            captured.repo = Some((*part).to_owned());
+            Some(captured)
+        }
+    }
+}
+
+/// The longest path gatehouse looks at.
+const MAX_PATH_LEN: usize = 2048;
+
+/// Splits a raw path into percent-decoded segments. A decoded segment may not hold a `/`
+/// (an encoded slash would smuggle one segment into two), nor be anything but UTF-8.
+fn decode_segments(raw_path: &str) -> Result<Vec<String>> {
+    if raw_path.len() > MAX_PATH_LEN {
+        return Err(Error::BadRequest(format!("The path is longer than {MAX_PATH_LEN} bytes")));
+    }
+    let path = raw_path.strip_prefix('/').unwrap_or(raw_path);
+    let path = path.strip_suffix('/').unwrap_or(path);
+    path.split('/')
+        .map(|segment| {
+            let decoded = percent_decode_str(segment)
+                .decode_utf8()
+                .map_err(|_| Error::BadRequest("The path is not valid UTF-8".into()))?;
+            if decoded.contains('/') {
+                return Err(Error::BadRequest("Encoded slashes are not allowed in paths".into()));
+            }
+            Ok(decoded.into_owned())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handler(method: Method, path: &str) -> Handler {
+        find(&method, path).unwrap().handler
+    }
+
+    #[test]
+    fn one_and_two_segment_repo_ids_route_to_the_same_handler() {
+        let two = find(&Method::GET, "/api/models/org/m/auth-check").unwrap();
+        assert_eq!(two.handler, Handler::AuthCheck);
+        assert_eq!(two.repo.unwrap().id.to_string(), "org/m");
+        let one = find(&Method::GET, "/api/models/gpt2/auth-check").unwrap();
+        assert_eq!(one.repo.unwrap().id.to_string(), "gpt2");
+    }
+
+    #[test]
+    fn repo_info_takes_the_whole_id() {
+        let info = find(&Method::GET, "/api/datasets/org/d").unwrap();
+        assert_eq!(info.handler, Handler::RepoInfo);
+        let repo = info.repo.unwrap();
+        assert_eq!(repo.repo_type, RepoType::Dataset);
+        assert_eq!(repo.id.to_string(), "org/d");
+    }
+
+    #[test]
+    fn literal_request_routes_win_over_the_status_listing() {
+        let base = "/api/models/org/m/user-access-request";
+        assert_eq!(handler(Method::GET, &format!("{base}/me")), Handler::OwnRequest);
+        assert_eq!(handler(Method::GET, &format!("{base}/report")), Handler::AccessReport);
+        let listing = find(&Method::GET, &format!("{base}/rejected")).unwrap();
+        assert_eq!(listing.handler, Handler::ListRequests);
+        assert_eq!(listing.status, Some(RequestStatus::Rejected));
+        assert_eq!(handler(Method::POST, &format!("{base}/handle")), Handler::HandleRequest);
+    }
+
+    #[test]
+    fn ask_access_takes_its_type_from_the_path_prefix() {
+        let dataset = find(&Method::POST, "/datasets/org/d/ask-access").unwrap();
+        assert_eq!(dataset.repo.unwrap().repo_type, RepoType::Dataset);
+        let model = find(&Method::POST, "/org/m/ask-access").unwrap();
+        assert_eq!(model.repo.unwrap().repo_type, RepoType::Model);
+        let legacy = find(&Method::POST, "/gpt2/ask-access").unwrap();
+        assert_eq!(legacy.repo.unwrap().id.to_string(), "gpt2");
+    }
+
+    #[test]
+    fn head_is_answered_by_get_routes() {
+        assert_eq!(handler(Method::HEAD, "/api/models/org/m"), Handler::RepoInfo);
+    }
+
+    #[test]
+    fn a_known_path_with_the_wrong_method_is_not_allowed() {
+        assert!(matches!(
+            find(&Method::DELETE, "/api/whoami-v2"),
+            Err(Error::MethodNotAllowed(methods)) if methods == vec![Method::GET]
+        ));
+    }
+
+    #[test]
+    fn unknown_paths_and_types_match_nothing() {
+        assert!(matches!(find(&Method::GET, "/api/foos/org/m"), Err(Error::NoSuchRoute)));
+        assert!(matches!(find(&Method::GET, "/api/models/a/b/c/d"), Err(Error::NoSuchRoute)));
+        assert!(matches!(
+            find(&Method::GET, "/api/models/org/m/user-access-request/maybe"),
+            Err(Error::NoSuchRoute) | Err(Error::MethodNotAllowed(_))
+        ));
+    }
+
+    #[test]
+    fn bad_ids_encoded_slashes_and_long_paths_are_bad_requests() {
+        for path in [
+            "/api/models/org/a--b",
+            "/api/models/../etc",
+            "/api/models/org%2Fm/auth-check",
+            "/api/models/%ff/auth-check",
+        ] {
+            assert!(matches!(find(&Method::GET, path), Err(Error::BadRequest(_))), "{path}");
+        }
+        let long = format!("/api/models/{}", "a".repeat(3000));
+        assert!(matches!(find(&Method::GET, &long), Err(Error::BadRequest(_))));
+    }
+}

@@ -1,0 +1,62 @@
+//! File contents, addressed by their SHA-256. Locally a folder under the data dir.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use crate::error::Result;
+use crate::store::StoreError;
+
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Stores `bytes` under `sha256` (its hex digest). Storing the same blob twice is a no-op.
+    async fn put(&self, sha256: &str, bytes: Bytes) -> Result<()>;
+}
+
+/// Blobs as files `DIR/ab/abcdef…`, written to a temporary name first and renamed, so a
+/// crash never leaves a half-written blob under its final name.
+pub struct LocalBlobs {
+    dir: PathBuf,
+}
+
+impl LocalBlobs {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    fn path(&self, sha256: &str) -> PathBuf {
+        self.dir.join(&sha256[..2]).join(sha256)
+    }
+}
+
+#[async_trait]
+impl BlobStore for LocalBlobs {
+    async fn put(&self, sha256: &str, bytes: Bytes) -> Result<()> {
+        let path = self.path(sha256);
+        let write = move || -> std::io::Result<()> {
+            if path.exists() {
+                return Ok(());
+            }
+            let dir = path.parent().expect("a blob path has a parent");
+            std::fs::create_dir_all(dir)?;
+            let mut temp = tempfile_in(dir)?;
+            temp.1.write_all(&bytes)?;
+            temp.1.sync_all()?;
+            std::fs::rename(&temp.0, &path)
+        };
+        tokio::task::spawn_blocking(write)
+            .await
+            .map_err(|e| StoreError::Backend(e.to_string()))?
+            .map_err(|e| StoreError::Backend(format!("writing a blob: {e}")))?;
+        Ok(())
+    }
+}
+
+fn tempfile_in(dir: &std::path::Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let name = format!(".tmp-{}", crate::domain::ObjectId::random());
+    let path = dir.join(name);
+    let file = std::fs::File::create_new(&path)?;
+    Ok((path, file))
+}

@@ -1,0 +1,24 @@
+//! The domain: plain types with their invariants, and no I/O.
+
+mod access;
+mod gate;
+mod ids;
+mod repo;
+mod request;
+mod time;
+mod token;
+mod user;
+
+pub use access::{RepoRole, repo_role};
+pub use gate::{CallerAccess, Decision, Denial, GateInput, decide};
+pub use ids::ObjectId;
+pub use repo::{
+    GateMode, NotificationsMode, Repo, RepoId, RepoIdError, RepoRef, RepoType, Visibility,
+};
+pub use request::{
+    AccessRequest, AlreadyInStatus, Answers, AuditAction, AuditRecord, Contact, RequestState,
+    RequestStatus, Review,
+};
+pub use time::Timestamp;
+pub use token::{TokenDigest, TokenRole, TokenSecret, TokenSecretError};
+pub use user::{Email, Member, Name, NameError, Namespace, OrgRole, Organization, User};

@@ -1,0 +1,47 @@
+//! The one error type of gatehouse's use cases. What each variant means to an HTTP client
+//! is decided in exactly one place: `api::error`.
+
+use crate::card::{AnswerErrors, CardError};
+use crate::domain::{Denial, RepoRef};
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("You must be authenticated to do this. Pass a token in the Authorization header.")]
+    NotAuthenticated,
+    #[error("Invalid credentials in Authorization header")]
+    InvalidToken,
+    /// Missing, or private and the caller may not know it exists.
+    #[error("Repository not found")]
+    RepoNotFound { anonymous: bool },
+    /// The gate refused the caller; the message depends on why (hf-wire §6).
+    #[error("access to {repo} is gated")]
+    Gated { repo: RepoRef, denial: Denial },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} is not gated")]
+    NotGated(RepoRef),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    InvalidAnswers(AnswerErrors),
+    /// The repo's README asks for a form gatehouse cannot build; the owner must fix it.
+    #[error("The access form of {repo} is misconfigured, so requests cannot be taken until its owners fix the README: {error}")]
+    InvalidCard { repo: RepoRef, error: CardError },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("The request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("No route matches this path")]
+    NoSuchRoute,
+    #[error("This method is not allowed on this path")]
+    MethodNotAllowed(Vec<http::Method>),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,19 @@
+//! gatehouse's common crate, shared by the local server and every Lambda function.
+//!
+//! - [`domain`]: repo ids, gate modes, users, organizations, tokens, access requests and
+//!   the one gate decision function. Plain data, no I/O.
+//! - [`card`]: the gate card parsed from a README's YAML front matter, and answer validation.
+//! - [`store`]: the `Store` trait, its embedded SQLite implementation, and the contract suite
+//!   every implementation must pass.
+//! - [`api`]: the routing table, the HTTP handlers (lambda_http request in, response out) and
+//!   the one place where errors become HTTP answers.
+//! - [`seed`]: loading a YAML seed file into an empty store.
+
+pub mod api;
+pub mod blobs;
+pub mod card;
+pub mod domain;
+pub mod error;
+pub mod seed;
+pub mod service;
+pub mod store;

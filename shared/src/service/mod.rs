@@ -1,0 +1,8 @@
+//! The use cases: what callers may do to repos and access requests, over the `Store` trait
+//! alone. The HTTP handlers (and later the web pages) are thin adapters over these.
+
+pub mod access;
+pub mod identity;
+pub mod repos;
+
+pub use identity::{Caller, RepoView, authenticate, visible_repo};

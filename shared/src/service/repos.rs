@@ -1,0 +1,219 @@
+//! Creating repos, committing files, and reading and changing their settings.
+
+use bytes::Bytes;
+use serde_json::Value;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+use crate::blobs::BlobStore;
+use crate::card::{CardError, GateCard};
+use crate::domain::{
+    Email, GateMode, Name, NotificationsMode, Repo, RepoRef, Timestamp, Visibility,
+};
+use crate::error::{Error, Result};
+use crate::store::{FileEntry, NewCommit, Store, StoreError};
+
+/// The longest file path a repo may hold.
+const MAX_PATH_LEN: usize = 1000;
+
+/// What a new repo starts with.
+#[derive(Debug, Clone)]
+pub struct NewRepo {
+    pub repo: RepoRef,
+    /// Needed only for one-segment ids, which have no namespace to own them.
+    pub owner: Option<Name>,
+    pub visibility: Visibility,
+    pub gate: GateMode,
+    pub notifications_mode: NotificationsMode,
+    pub notifications_email: Option<Email>,
+}
+
+/// Creates an empty repo owned by its namespace, which must be an existing user or
+/// organization.
+pub async fn create_repo(store: &dyn Store, new: NewRepo) -> Result<Repo> {
+    let owner = match (new.repo.id.namespace(), new.owner) {
+        (Some(namespace), Some(owner)) if *namespace != owner => {
+            return Err(Error::BadRequest(format!(
+                "{} belongs to '{namespace}', not '{owner}'",
+                new.repo
+            )));
+        }
+        (Some(namespace), _) => namespace.clone(),
+        (None, Some(owner)) => owner,
+        (None, None) => {
+            return Err(Error::BadRequest(format!(
+                "{} has no namespace: name its owner",
+                new.repo
+            )));
+        }
+    };
+    let owner_exists = store.user(&owner).await?.is_some()
+        || store.organization(&owner).await?.is_some();
+    if !owner_exists {
+        return Err(Error::NotFound(format!("No user or organization named '{owner}'")));
+    }
+    let now = Timestamp::now();
+    let repo = Repo {
+        sha: commit_id(None, &new.repo.to_string(), &[], now),
+        repo: new.repo,
+        owner,
+        visibility: new.visibility,
+        gate: new.gate,
+        notifications_mode: new.notifications_mode,
+        notifications_email: new.notifications_email,
+        front_matter: None,
+        created_at: now,
+        last_modified: now,
+    };
+    store.create_repo(&repo).await.map_err(|e| match e {
+        StoreError::AlreadyExists(_) => Error::Conflict(format!("{} already exists", repo.repo)),
+        other => other.into(),
+    })?;
+    Ok(repo)
+}
+
+/// Adds or replaces files on `main` in one new commit. A README.md brings its front matter
+/// along.
+pub async fn commit_files(
+    store: &dyn Store,
+    blobs: &dyn BlobStore,
+    repo: &RepoRef,
+    files: Vec<(String, Bytes)>,
+) -> Result<Repo> {
+    let current = store
+        .repo(repo)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("{repo} not found")))?;
+    let mut entries = Vec::with_capacity(files.len());
+    let mut front_matter = None;
+    for (path, bytes) in &files {
+        check_path(path)?;
+        if path == "README.md" {
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| Error::BadRequest("README.md is not UTF-8 text".into()))?;
+            let yaml = crate::card::front_matter(text);
+            // Other card errors are stored and reported to the owner; an oversized front
+            // matter is refused so it never lands in a store item.
+            if yaml.is_some_and(|y| y.len() > crate::card::MAX_FRONT_MATTER_BYTES) {
+                return Err(Error::BadRequest(format!(
+                    "README.md front matter is larger than {} bytes",
+                    crate::card::MAX_FRONT_MATTER_BYTES
+                )));
+            }
+            front_matter = Some(yaml.map(str::to_owned));
+        }
+        entries.push(file_entry(path, bytes));
+    }
+    for ((_, bytes), entry) in files.into_iter().zip(&entries) {
+        blobs.put(&entry.sha256, bytes).await?;
+    }
+    let at = Timestamp::now();
+    let commit = NewCommit {
+        sha: commit_id(Some(&current.sha), &repo.to_string(), &entries, at),
+        files: entries,
+        front_matter,
+        at,
+    };
+    Ok(store.commit(repo, &commit).await?)
+}
+
+/// A file's metadata: size, git blob sha1 (its ETag on the Hub) and SHA-256.
+pub fn file_entry(path: &str, bytes: &[u8]) -> FileEntry {
+    let mut git = Sha1::new();
+    git.update(format!("blob {}\0", bytes.len()).as_bytes());
+    git.update(bytes);
+    FileEntry {
+        path: path.to_owned(),
+        size: bytes.len() as u64,
+        oid: hex::encode(git.finalize()),
+        sha256: hex::encode(Sha256::digest(bytes)),
+    }
+}
+
+/// A commit id: 40 hex digits over the parent, the repo and the changed files, so two
+/// commits never share one.
+fn commit_id(parent: Option<&str>, repo: &str, files: &[FileEntry], at: Timestamp) -> String {
+    let mut hash = Sha1::new();
+    hash.update(parent.unwrap_or("").as_bytes());
+    hash.update(repo.as_bytes());
+    hash.update(at.millis().to_be_bytes());
+    for file in files {
+        hash.update(file.path.as_bytes());
+        hash.update([0]);
+        hash.update(file.oid.as_bytes());
+    }
+    hex::encode(hash.finalize())
+}
+
+fn check_path(path: &str) -> Result<()> {
+    let bad = path.is_empty()
+        || path.len() > MAX_PATH_LEN
+        || path.starts_with('/')
+        || path.chars().any(|c| c.is_control() || c == '\\')
+        || path.split('/').any(|part| part.is_empty() || part == "." || part == "..");
+    if bad {
+        return Err(Error::BadRequest(format!(
+            "'{}' is not a valid file path in a repo",
+            path.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+/// The README's front matter as `cardData`, and the gate card built from it (`None` when
+/// the repo has no `extra_gated_*` keys at all).
+pub struct CardView {
+    pub card_data: Option<Value>,
+    pub gate_card: Result<Option<GateCard>, CardError>,
+}
+
+pub fn card_view(repo: &Repo) -> CardView {
+    let Some(yaml) = repo.front_matter.as_deref() else {
+        return CardView { card_data: None, gate_card: Ok(None) };
+    };
+    match crate::card::parse_front_matter(yaml) {
+        Ok(card_data) => {
+            let has_gate_keys = card_data
+                .as_object()
+                .is_some_and(|keys| keys.keys().any(|k| k.starts_with("extra_gated_")));
+            let gate_card = if has_gate_keys {
+                GateCard::from_card_data(&card_data).map(Some)
+            } else {
+                Ok(None)
+            };
+            CardView { card_data: Some(card_data), gate_card }
+        }
+        Err(error) => CardView { card_data: None, gate_card: Err(error) },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_ids_are_git_blob_sha1s() {
+        let entry = file_entry("config.json", b"hello\n");
+        assert_eq!(entry.oid, "ce013625030ba8dba906f756967f9e9ca394464a");
+        assert_eq!(entry.size, 6);
+        assert_eq!(entry.sha256.len(), 64);
+    }
+
+    #[test]
+    fn paths_that_escape_the_repo_are_refused() {
+        for bad in ["", "/etc/passwd", "a/../b", "..", "a//b", "./a", "a\\b", "a\nb"] {
+            assert!(check_path(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_path("sub dir/file.txt").is_ok());
+    }
+
+    #[test]
+    fn commit_ids_are_40_hex_and_change_with_content() {
+        let at = Timestamp::from_millis(1);
+        let a = commit_id(None, "org/m", &[file_entry("a", b"1")], at);
+        let b = commit_id(None, "org/m", &[file_entry("a", b"2")], at);
+        assert_eq!(a.len(), 40);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_ne!(a, b);
+    }
+}

@@ -1,0 +1,176 @@
+//! The store: one trait every backend implements (the embedded SQLite store here, DynamoDB
+//! in production), and the contract suite that holds them to the same behaviour.
+//!
+//! Every method is one logical read or one atomic write. State changes of access requests
+//! are conditional on the version the caller read, and commit together with their audit
+//! record, so two reviewers acting at once cannot both win and nothing is lost.
+
+mod cursor;
+mod sqlite;
+
+#[cfg(any(test, feature = "contract-tests"))]
+pub mod contract;
+
+use async_trait::async_trait;
+
+use crate::domain::{
+    AccessRequest, AuditRecord, Email, GateMode, Member, Name, NotificationsMode, ObjectId,
+    OrgRole, Organization, Repo, RepoRef, RequestStatus, Timestamp, TokenDigest, TokenRole, User,
+    Visibility,
+};
+
+pub use cursor::Cursor;
+pub use sqlite::SqliteStore;
+
+/// The most items a list page may hold.
+pub const MAX_PAGE_SIZE: usize = 100;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A conditional write lost: the record changed since it was read.
+    #[error("the record was changed by someone else at the same time; try again")]
+    Conflict,
+    #[error("invalid pagination cursor")]
+    InvalidCursor,
+    /// The backend itself failed (disk, network). Never shown to clients.
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One page of a listing, with the cursor of the next page if there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<Cursor>,
+}
+
+/// A token as stored: whose it is and what it may do, never its secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRecord {
+    pub user: Name,
+    pub role: TokenRole,
+    pub display_name: String,
+    pub digest: TokenDigest,
+    pub created_at: Timestamp,
+}
+
+/// A file of a repo's `main` commit. Content lives in blob storage, addressed by `sha256`;
+/// the metadata lives here so answering about a file never reads the blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEntry {
+    pub path: String,
+    pub size: u64,
+    /// The git blob sha1, hex: the file's `ETag` and `blobId`.
+    pub oid: String,
+    pub sha256: String,
+}
+
+/// A change of repo settings: `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SettingsUpdate {
+    pub visibility: Option<Visibility>,
+    pub gate: Option<GateMode>,
+    pub notifications_mode: Option<NotificationsMode>,
+    /// `Some(None)` clears the custom address.
+    pub notifications_email: Option<Option<Email>>,
+}
+
+impl SettingsUpdate {
+    pub fn is_empty(&self) -> bool {
+        *self == SettingsUpdate::default()
+    }
+
+    pub fn apply(&self, repo: &mut Repo) {
+        if let Some(visibility) = self.visibility {
+            repo.visibility = visibility;
+        }
+        if let Some(gate) = self.gate {
+            repo.gate = gate;
+        }
+        if let Some(mode) = self.notifications_mode {
+            repo.notifications_mode = mode;
+        }
+        if let Some(email) = &self.notifications_email {
+            repo.notifications_email = email.clone();
+        }
+    }
+}
+
+/// A new commit on `main`: the files it adds or replaces, and the new commit id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCommit {
+    pub sha: String,
+    pub files: Vec<FileEntry>,
+    /// `Some` when the commit changes README.md: its new front matter, if it has one.
+    pub front_matter: Option<Option<String>>,
+    pub at: Timestamp,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// True when nothing at all is stored yet (a seed only loads into an empty store).
+    async fn is_empty(&self) -> StoreResult<bool>;
+
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    async fn user(&self, name: &Name) -> StoreResult<Option<User>>;
+
+    async fn create_organization(&self, org: &Organization) -> StoreResult<()>;
+    async fn organization(&self, name: &Name) -> StoreResult<Option<Organization>>;
+    /// Adds a member at the end of the join order. The user and organization must exist.
+    async fn add_member(&self, org: &Name, user: &Name, role: OrgRole, at: Timestamp)
+    -> StoreResult<()>;
+    async fn remove_member(&self, org: &Name, user: &Name) -> StoreResult<()>;
+    /// The members in join order.
+    async fn members(&self, org: &Name) -> StoreResult<Vec<Member>>;
+    /// The organizations a user belongs to, with their role, in the order they joined.
+    async fn memberships(&self, user: &Name) -> StoreResult<Vec<(Organization, OrgRole)>>;
+    async fn member_role(&self, org: &Name, user: &Name) -> StoreResult<Option<OrgRole>>;
+
+    /// Display names are unique per user.
+    async fn create_token(&self, token: &TokenRecord) -> StoreResult<()>;
+    async fn token(&self, digest: &TokenDigest) -> StoreResult<Option<TokenRecord>>;
+    async fn revoke_token(&self, user: &Name, display_name: &str) -> StoreResult<()>;
+
+    async fn create_repo(&self, repo: &Repo) -> StoreResult<()>;
+    async fn repo(&self, repo: &RepoRef) -> StoreResult<Option<Repo>>;
+    async fn update_repo_settings(&self, repo: &RepoRef, update: &SettingsUpdate)
+    -> StoreResult<Repo>;
+    /// Moves `main` to a new commit, adding or replacing the given files.
+    async fn commit(&self, repo: &RepoRef, commit: &NewCommit) -> StoreResult<Repo>;
+    /// The files of `main`, sorted by path.
+    async fn files(&self, repo: &RepoRef) -> StoreResult<Vec<FileEntry>>;
+
+    async fn access_request(&self, repo: &RepoRef, user: &Name)
+    -> StoreResult<Option<AccessRequest>>;
+    async fn access_request_by_id(&self, repo: &RepoRef, id: ObjectId)
+    -> StoreResult<Option<AccessRequest>>;
+    /// Stores a new request with its audit record; `Conflict` if the user already has one.
+    async fn insert_request(&self, request: &AccessRequest, audit: &AuditRecord)
+    -> StoreResult<()>;
+    /// Replaces a request by its next version, with its audit record; `Conflict` unless the
+    /// stored version is `request.version - 1`.
+    async fn update_request(&self, request: &AccessRequest, audit: &AuditRecord)
+    -> StoreResult<()>;
+    /// Deletes a request the requester withdrew, with its audit record; `Conflict` unless
+    /// the stored version is still `request.version`.
+    async fn delete_request(&self, request: &AccessRequest, audit: &AuditRecord)
+    -> StoreResult<()>;
+    /// A repo's requests, oldest first (by first-request time, then id), optionally of one
+    /// status, at most `limit` (≤ `MAX_PAGE_SIZE`) after the cursor.
+    async fn list_requests(
+        &self,
+        repo: &RepoRef,
+        status: Option<RequestStatus>,
+        after: Option<&Cursor>,
+        limit: usize,
+    ) -> StoreResult<Page<AccessRequest>>;
+    /// A request's audit records, oldest first.
+    async fn audit_trail(&self, repo: &RepoRef, request_id: ObjectId)
+    -> StoreResult<Vec<AuditRecord>>;
+}

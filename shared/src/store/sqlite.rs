@@ -1,0 +1,2 @@
+//! SQLite store (in progress).
+pub struct SqliteStore;

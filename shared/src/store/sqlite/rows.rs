@@ -1,0 +1,222 @@
+//! Between domain types and rows. Every stored value is validated on the way back in: a bad
+//! one becomes a conversion error (and so a `Backend` error), never a panic.
+
+use rusqlite::Row;
+use rusqlite::types::Type;
+
+use crate::domain::{
+    AccessRequest, Answers, AuditAction, AuditRecord, Contact, Email, GateMode, Name,
+    NotificationsMode, ObjectId, OrgRole, Organization, Repo, RepoId, RepoRef, RepoType,
+    RequestState, RequestStatus, Review, Timestamp, TokenDigest, User, Visibility,
+};
+use crate::store::{FileEntry, StoreError, StoreResult, TokenRecord};
+
+pub(super) const USER_COLUMNS: &str =
+    "users.name, users.id, users.fullname, users.email, users.created_at";
+pub(super) const ORGANIZATION_COLUMNS: &str = "organizations.name, organizations.id, \
+     organizations.fullname, organizations.created_at";
+pub(super) const TOKEN_COLUMNS: &str = "digest, user, role, display_name, created_at";
+pub(super) const REPO_COLUMNS: &str = "repo_type, repo_id, owner, visibility, gate, \
+     notifications_mode, notifications_email, sha, front_matter, created_at, last_modified";
+pub(super) const FILE_COLUMNS: &str = "path, size, oid, sha256";
+pub(super) const REQUEST_COLUMNS: &str = "id, repo_type, repo_id, user, fullname, email, \
+     answers, status, reviewer, reviewed_at, rejection_reason, created_at, updated_at, version";
+pub(super) const AUDIT_COLUMNS: &str = "request_id, repo_type, repo_id, user, action, actor, \
+     from_status, to_status, reason, at";
+
+/// Reads column `idx` as text and parses it; `None` from `parse` means the value is invalid.
+fn parsed<T>(row: &Row<'_>, idx: usize, parse: impl FnOnce(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let text: String = row.get(idx)?;
+    parse(&text).ok_or_else(|| invalid(row, idx, &text))
+}
+
+/// Like [`parsed`], for a nullable column.
+fn parsed_opt<T>(
+    row: &Row<'_>,
+    idx: usize,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> rusqlite::Result<Option<T>> {
+    let text: Option<String> = row.get(idx)?;
+    text.map(|text| parse(&text).ok_or_else(|| invalid(row, idx, &text))).transpose()
+}
+
+fn invalid(row: &Row<'_>, idx: usize, text: &str) -> rusqlite::Error {
+    let column = row.as_ref().column_name(idx).unwrap_or("?").to_owned();
+    let message = format!("column {column} holds an invalid value {text:?}");
+    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, message.into())
+}
+
+pub(super) fn timestamp(row: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> {
+    row.get(idx).map(Timestamp::from_millis)
+}
+
+fn name(text: &str) -> Option<Name> {
+    Name::parse(text).ok()
+}
+
+fn email(text: &str) -> Option<Email> {
+    Email::parse(text).ok()
+}
+
+/// Reads a repo reference from two adjacent columns: type, then id.
+fn repo_ref(row: &Row<'_>, idx: usize) -> rusqlite::Result<RepoRef> {
+    Ok(RepoRef::new(
+        parsed(row, idx, |t| t.parse().ok())?,
+        parsed(row, idx + 1, |t| RepoId::parse(t).ok())?,
+    ))
+}
+
+/// SQLite integers are signed; counts and versions are not.
+pub(super) fn int(value: u64, what: &str) -> StoreResult<i64> {
+    i64::try_from(value).map_err(|_| StoreError::Backend(format!("{what} {value} is too large to store")))
+}
+
+pub(super) fn visibility_str(visibility: Visibility) -> &'static str {
+    match visibility {
+        Visibility::Public => "public",
+        Visibility::Private => "private",
+    }
+}
+
+fn visibility(text: &str) -> Option<Visibility> {
+    match text {
+        "public" => Some(Visibility::Public),
+        "private" => Some(Visibility::Private),
+        _ => None,
+    }
+}
+
+fn notifications_mode(text: &str) -> Option<NotificationsMode> {
+    [NotificationsMode::Bulk, NotificationsMode::RealTime]
+        .into_iter()
+        .find(|mode| mode.as_str() == text)
+}
+
+pub(super) fn user(row: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        name: parsed(row, 0, name)?,
+        id: parsed(row, 1, ObjectId::parse)?,
+        fullname: row.get(2)?,
+        email: parsed_opt(row, 3, email)?,
+        created_at: timestamp(row, 4)?,
+    })
+}
+
+pub(super) fn organization(row: &Row<'_>) -> rusqlite::Result<Organization> {
+    Ok(Organization {
+        name: parsed(row, 0, name)?,
+        id: parsed(row, 1, ObjectId::parse)?,
+        fullname: row.get(2)?,
+        created_at: timestamp(row, 3)?,
+    })
+}
+
+pub(super) fn org_role(row: &Row<'_>, idx: usize) -> rusqlite::Result<OrgRole> {
+    parsed(row, idx, |t| t.parse().ok())
+}
+
+pub(super) fn token(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
+    Ok(TokenRecord {
+        digest: parsed(row, 0, TokenDigest::from_hex)?,
+        user: parsed(row, 1, name)?,
+        role: parsed(row, 2, |t| t.parse().ok())?,
+        display_name: row.get(3)?,
+        created_at: timestamp(row, 4)?,
+    })
+}
+
+pub(super) fn repo(row: &Row<'_>) -> rusqlite::Result<Repo> {
+    Ok(Repo {
+        repo: repo_ref(row, 0)?,
+        owner: parsed(row, 2, name)?,
+        visibility: parsed(row, 3, visibility)?,
+        gate: parsed(row, 4, GateMode::from_stored)?,
+        notifications_mode: parsed(row, 5, notifications_mode)?,
+        notifications_email: parsed_opt(row, 6, email)?,
+        sha: row.get(7)?,
+        front_matter: row.get(8)?,
+        created_at: timestamp(row, 9)?,
+        last_modified: timestamp(row, 10)?,
+    })
+}
+
+pub(super) fn file(row: &Row<'_>) -> rusqlite::Result<FileEntry> {
+    Ok(FileEntry { path: row.get(0)?, size: row.get(1)?, oid: row.get(2)?, sha256: row.get(3)? })
+}
+
+/// Answers are stored as a JSON array of `[label, value]` pairs, so their order survives.
+pub(super) fn answers_json(answers: &Answers) -> StoreResult<String> {
+    serde_json::to_string(&answers.0)
+        .map_err(|e| StoreError::Backend(format!("cannot encode answers: {e}")))
+}
+
+fn answers(text: &str) -> Option<Answers> {
+    serde_json::from_str(text).ok().map(Answers)
+}
+
+/// The state columns of a request: status, reviewer, reviewed_at, rejection_reason.
+pub(super) fn state_columns(
+    state: &RequestState,
+) -> (&'static str, Option<&str>, Option<i64>, Option<&str>) {
+    let review = state.review();
+    (
+        state.status().as_str(),
+        review.map(|r| r.by.as_str()),
+        review.map(|r| r.at.millis()),
+        state.rejection_reason(),
+    )
+}
+
+/// Rebuilds a state from its columns, refusing combinations the domain cannot hold.
+fn state(row: &Row<'_>, idx: usize) -> rusqlite::Result<RequestState> {
+    let status: RequestStatus = parsed(row, idx, |t| t.parse().ok())?;
+    let reviewer = parsed_opt(row, idx + 1, name)?;
+    let reviewed_at: Option<i64> = row.get(idx + 2)?;
+    let reason: Option<String> = row.get(idx + 3)?;
+    let review = match (reviewer, reviewed_at) {
+        (Some(by), Some(at)) => Some(Review { by, at: Timestamp::from_millis(at) }),
+        (None, None) => None,
+        _ => return Err(inconsistent(idx + 1, "a reviewer without a review time or the reverse")),
+    };
+    match (status, review, reason) {
+        (RequestStatus::Pending, None, None) => Ok(RequestState::Pending),
+        (RequestStatus::Accepted, review, None) => Ok(RequestState::Accepted { review }),
+        (RequestStatus::Rejected, Some(review), reason) => {
+            Ok(RequestState::Rejected { review, reason })
+        }
+        (status, ..) => Err(inconsistent(idx, &format!("review columns that a {status} request cannot have"))),
+    }
+}
+
+fn inconsistent(idx: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, format!("row holds {what}").into())
+}
+
+pub(super) fn request(row: &Row<'_>) -> rusqlite::Result<AccessRequest> {
+    Ok(AccessRequest {
+        id: parsed(row, 0, ObjectId::parse)?,
+        repo: repo_ref(row, 1)?,
+        user: parsed(row, 3, name)?,
+        contact: Contact { fullname: row.get(4)?, email: parsed_opt(row, 5, email)? },
+        answers: parsed(row, 6, answers)?,
+        state: state(row, 7)?,
+        created_at: timestamp(row, 11)?,
+        updated_at: timestamp(row, 12)?,
+        version: row.get(13)?,
+    })
+}
+
+pub(super) fn audit(row: &Row<'_>) -> rusqlite::Result<AuditRecord> {
+    let status = |t: &str| t.parse::<RequestStatus>().ok();
+    Ok(AuditRecord {
+        request_id: parsed(row, 0, ObjectId::parse)?,
+        repo: repo_ref(row, 1)?,
+        user: parsed(row, 3, name)?,
+        action: parsed(row, 4, AuditAction::parse)?,
+        actor: parsed_opt(row, 5, name)?,
+        from: parsed_opt(row, 6, status)?,
+        to: parsed_opt(row, 7, status)?,
+        reason: row.get(8)?,
+        at: timestamp(row, 9)?,
+    })
+}
