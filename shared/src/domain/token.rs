@@ -79,7 +79,7 @@ impl fmt::Debug for TokenSecret {
 }
 
 /// The SHA-256 of a token secret: all the store ever keeps of it.
-#[derive(Clone, Copy, Debug, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Eq)]
 pub struct TokenDigest([u8; 32]);
 
 impl TokenDigest {
