@@ -20,12 +20,12 @@ impl Cursor {
     }
 
     /// A keyset position after `request` in (first-request time, id) order.
-    pub(crate) fn after(request: &AccessRequest) -> Self {
+    pub fn after(request: &AccessRequest) -> Self {
         let position = format!("{}:{}", request.created_at.millis(), request.id);
         Self(URL_SAFE_NO_PAD.encode(position))
     }
 
-    pub(crate) fn position(&self) -> Result<(Timestamp, ObjectId), StoreError> {
+    pub fn position(&self) -> Result<(Timestamp, ObjectId), StoreError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(&self.0)
             .map_err(|_| StoreError::InvalidCursor)?;

@@ -132,7 +132,7 @@ pub trait Store: Send + Sync {
     async fn memberships(&self, user: &Name) -> StoreResult<Vec<(Organization, OrgRole)>>;
     async fn member_role(&self, org: &Name, user: &Name) -> StoreResult<Option<OrgRole>>;
 
-    /// Display names are unique per user.
+    /// Display names are unique per user; the user must exist (`NotFound` otherwise).
     async fn create_token(&self, token: &TokenRecord) -> StoreResult<()>;
     async fn token(&self, digest: &TokenDigest) -> StoreResult<Option<TokenRecord>>;
     async fn revoke_token(&self, user: &Name, display_name: &str) -> StoreResult<()>;
@@ -143,7 +143,7 @@ pub trait Store: Send + Sync {
     -> StoreResult<Repo>;
     /// Moves `main` to a new commit, adding or replacing the given files.
     async fn commit(&self, repo: &RepoRef, commit: &NewCommit) -> StoreResult<Repo>;
-    /// The files of `main`, sorted by path.
+    /// The files of `main`, sorted by path; none for a missing repo.
     async fn files(&self, repo: &RepoRef) -> StoreResult<Vec<FileEntry>>;
 
     async fn access_request(&self, repo: &RepoRef, user: &Name)
@@ -151,10 +151,12 @@ pub trait Store: Send + Sync {
     async fn access_request_by_id(&self, repo: &RepoRef, id: ObjectId)
     -> StoreResult<Option<AccessRequest>>;
     /// Stores a new request with its audit record; `Conflict` if the user already has one.
+    /// The repo and the user must exist.
     async fn insert_request(&self, request: &AccessRequest, audit: &AuditRecord)
     -> StoreResult<()>;
     /// Replaces a request by its next version, with its audit record; `Conflict` unless the
-    /// stored version is `request.version - 1`.
+    /// stored version is `request.version - 1`. Its id, repo and user are its key and
+    /// never change.
     async fn update_request(&self, request: &AccessRequest, audit: &AuditRecord)
     -> StoreResult<()>;
     /// Deletes a request the requester withdrew, with its audit record; `Conflict` unless
@@ -162,7 +164,7 @@ pub trait Store: Send + Sync {
     async fn delete_request(&self, request: &AccessRequest, audit: &AuditRecord)
     -> StoreResult<()>;
     /// A repo's requests, oldest first (by first-request time, then id), optionally of one
-    /// status, at most `limit` (≤ `MAX_PAGE_SIZE`) after the cursor.
+    /// status, at most `limit` (clamped to 1..=`MAX_PAGE_SIZE`) after the cursor.
     async fn list_requests(
         &self,
         repo: &RepoRef,

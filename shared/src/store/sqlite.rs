@@ -1,2 +1,810 @@
-//! SQLite store (in progress).
-pub struct SqliteStore;
+//! The embedded store: one SQLite file under the data directory, durable across restarts
+//! and shared by the local server and the admin CLI running beside it.
+
+mod rows;
+mod schema;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Params, Transaction, TransactionBehavior, ffi, params,
+};
+use tokio::sync::Semaphore;
+
+use self::rows::{
+    AUDIT_COLUMNS, FILE_COLUMNS, ORGANIZATION_COLUMNS, REPO_COLUMNS, REQUEST_COLUMNS,
+    TOKEN_COLUMNS, USER_COLUMNS,
+};
+use super::{
+    Cursor, FileEntry, MAX_PAGE_SIZE, NewCommit, Page, SettingsUpdate, Store, StoreError,
+    StoreResult, TokenRecord,
+};
+use crate::domain::{
+    AccessRequest, AuditRecord, Email, Member, Name, ObjectId, OrgRole, Organization, Repo,
+    RepoRef, RequestStatus, Timestamp, TokenDigest, User,
+};
+
+const FILE_NAME: &str = "gatehouse.sqlite3";
+/// How long a statement waits for another connection's write lock (the admin CLI writing
+/// while the server runs) before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Reader connections open at once; further reads wait for one to be free.
+const MAX_READERS: usize = 4;
+/// Enough for every statement of the store, so none is prepared twice.
+const STATEMENT_CACHE: usize = 64;
+
+/// The [`Store`] on SQLite. Cheap to clone: clones share the connections.
+///
+/// Writes go through one connection in `BEGIN IMMEDIATE` transactions; reads use a small pool
+/// of read-only connections, which in WAL mode never wait for a writer. Every call runs on
+/// tokio's blocking pool, so it must be made from within a tokio runtime.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    idle_readers: Mutex<Vec<Connection>>,
+    reader_slots: Arc<Semaphore>,
+}
+
+impl SqliteStore {
+    /// Opens (creating it if needed) the database in `data_dir`, and brings its schema up to
+    /// date. Every committed write is synced to disk before the call returns, so it survives
+    /// a crash or a power loss.
+    pub fn open(data_dir: &Path) -> StoreResult<Self> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Backend(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
+        let path = data_dir.join(FILE_NAME);
+        let mut writer = Connection::open(&path)
+            .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
+        writer.busy_timeout(BUSY_TIMEOUT)?;
+        let mode: String =
+            writer.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Backend(format!(
+                "{} cannot use write-ahead logging (journal mode {mode})",
+                path.display()
+            )));
+        }
+        writer.pragma_update(None, "synchronous", "FULL")?;
+        writer.pragma_update(None, "foreign_keys", true)?;
+        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        schema::migrate(&mut writer)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(writer),
+                idle_readers: Mutex::new(Vec::with_capacity(MAX_READERS)),
+                reader_slots: Arc::new(Semaphore::new(MAX_READERS)),
+            }),
+        })
+    }
+
+    /// Runs `op` in one `BEGIN IMMEDIATE` transaction on the writer connection, committed only
+    /// if `op` succeeds. Taking the write lock up front means a transaction that reads before
+    /// it writes can never fail half-way because another process wrote in between.
+    async fn write<T, F>(&self, op: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            let mut db = inner
+                .writer
+                .lock()
+                .map_err(|_| StoreError::Backend("the writer connection is poisoned".into()))?;
+            let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = op(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })
+        .await
+    }
+
+    /// Runs `op` on a reader connection. Each read is a single statement, so it sees one
+    /// consistent snapshot without an explicit transaction.
+    async fn read<T, F>(&self, op: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let slot = Arc::clone(&self.inner.reader_slots)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Backend("the reader pool is closed".into()))?;
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            let _slot = slot;
+            let db = inner.take_reader()?;
+            let result = op(&db);
+            inner.put_reader(db);
+            result
+        })
+        .await
+    }
+}
+
+impl Inner {
+    /// An idle reader, or a new one: readers are opened lazily, at most one per slot.
+    fn take_reader(&self) -> StoreResult<Connection> {
+        let idle = self.idle_readers.lock().ok().and_then(|mut idle| idle.pop());
+        match idle {
+            Some(db) => Ok(db),
+            None => {
+                let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let db = Connection::open_with_flags(&self.path, flags)?;
+                db.busy_timeout(BUSY_TIMEOUT)?;
+                db.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+                Ok(db)
+            }
+        }
+    }
+
+    fn put_reader(&self, db: Connection) {
+        // A poisoned pool just loses this connection; the next read opens a new one.
+        if let Ok(mut idle) = self.idle_readers.lock() {
+            idle.push(db);
+        }
+    }
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.inner.path).finish()
+    }
+}
+
+async fn blocking<T, F>(op: F) -> StoreResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> StoreResult<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(op)
+        .await
+        .map_err(|e| StoreError::Backend(format!("a store task failed: {e}")))?
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        StoreError::Backend(error.to_string())
+    }
+}
+
+/// Maps a UNIQUE or PRIMARY KEY violation to `on_duplicate`, any other failure to `Backend`.
+fn duplicate_as(on_duplicate: StoreError) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |error| match error.sqlite_extended_error_code() {
+        Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => on_duplicate,
+        _ => error.into(),
+    }
+}
+
+fn exists(db: &Connection, sql: &str, params: impl Params) -> StoreResult<bool> {
+    Ok(db.prepare_cached(sql)?.query_row(params, |row| row.get(0))?)
+}
+
+fn user_exists(db: &Connection, name: &Name) -> StoreResult<bool> {
+    exists(db, "SELECT EXISTS (SELECT 1 FROM users WHERE name = ?1)", [name.as_str()])
+}
+
+fn organization_exists(db: &Connection, name: &Name) -> StoreResult<bool> {
+    exists(db, "SELECT EXISTS (SELECT 1 FROM organizations WHERE name = ?1)", [name.as_str()])
+}
+
+/// Users and organizations share one namespace: a name is free only if neither holds it.
+fn ensure_name_free(db: &Connection, name: &Name) -> StoreResult<()> {
+    if user_exists(db, name)? || organization_exists(db, name)? {
+        return Err(name_taken(name));
+    }
+    Ok(())
+}
+
+fn name_taken(name: &Name) -> StoreError {
+    StoreError::AlreadyExists(format!("a user or organization named '{name}'"))
+}
+
+fn repo_not_found(repo: &RepoRef) -> StoreError {
+    StoreError::NotFound(repo.to_string())
+}
+
+fn select_repo(db: &Connection, repo: &RepoRef) -> StoreResult<Option<Repo>> {
+    let sql = format!("SELECT {REPO_COLUMNS} FROM repos WHERE repo_type = ?1 AND repo_id = ?2");
+    Ok(db
+        .prepare_cached(&sql)?
+        .query_row(params![repo.repo_type.as_str(), repo.id.to_string()], rows::repo)
+        .optional()?)
+}
+
+fn insert_audit(db: &Connection, audit: &AuditRecord) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO audit ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    );
+    db.prepare_cached(&sql)?.execute(params![
+        audit.request_id.to_string(),
+        audit.repo.repo_type.as_str(),
+        audit.repo.id.to_string(),
+        audit.user.as_str(),
+        audit.action.as_str(),
+        audit.actor.as_ref().map(Name::as_str),
+        audit.from.map(RequestStatus::as_str),
+        audit.to.map(RequestStatus::as_str),
+        audit.reason,
+        audit.at.millis(),
+    ])?;
+    Ok(())
+}
+
+/// A page of a repo's requests: an index range strictly after the cursor position, in
+/// (created_at, id) order, so a page costs what it holds however many requests the repo has.
+fn list_sql(by_status: bool) -> String {
+    let status = if by_status { "AND status = ?6" } else { "" };
+    format!(
+        "SELECT {REQUEST_COLUMNS} FROM access_requests
+         WHERE repo_type = ?1 AND repo_id = ?2 {status} AND (created_at, id) > (?3, ?4)
+         ORDER BY created_at, id LIMIT ?5"
+    )
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn is_empty(&self) -> StoreResult<bool> {
+        self.read(|db| {
+            exists(
+                db,
+                "SELECT NOT EXISTS (SELECT 1 FROM users)
+                    AND NOT EXISTS (SELECT 1 FROM organizations)
+                    AND NOT EXISTS (SELECT 1 FROM repos)",
+                [],
+            )
+        })
+        .await
+    }
+
+    async fn create_user(&self, user: &User) -> StoreResult<()> {
+        let user = user.clone();
+        self.write(move |tx| {
+            ensure_name_free(tx, &user.name)?;
+            let sql = format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)");
+            tx.prepare_cached(&sql)?
+                .execute(params![
+                    user.name.as_str(),
+                    user.id.to_string(),
+                    user.fullname,
+                    user.email.as_ref().map(Email::as_str),
+                    user.created_at.millis(),
+                ])
+                .map_err(duplicate_as(name_taken(&user.name)))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user(&self, name: &Name) -> StoreResult<Option<User>> {
+        let name = name.clone();
+        self.read(move |db| {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1");
+            Ok(db.prepare_cached(&sql)?.query_row([name.as_str()], rows::user).optional()?)
+        })
+        .await
+    }
+
+    async fn create_organization(&self, org: &Organization) -> StoreResult<()> {
+        let org = org.clone();
+        self.write(move |tx| {
+            ensure_name_free(tx, &org.name)?;
+            let sql = format!(
+                "INSERT INTO organizations ({ORGANIZATION_COLUMNS}) VALUES (?1, ?2, ?3, ?4)"
+            );
+            tx.prepare_cached(&sql)?
+                .execute(params![
+                    org.name.as_str(),
+                    org.id.to_string(),
+                    org.fullname,
+                    org.created_at.millis(),
+                ])
+                .map_err(duplicate_as(name_taken(&org.name)))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn organization(&self, name: &Name) -> StoreResult<Option<Organization>> {
+        let name = name.clone();
+        self.read(move |db| {
+            let sql = format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE name = ?1");
+            Ok(db
+                .prepare_cached(&sql)?
+                .query_row([name.as_str()], rows::organization)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn add_member(
+        &self,
+        org: &Name,
+        user: &Name,
+        role: OrgRole,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        let (org, user) = (org.clone(), user.clone());
+        self.write(move |tx| {
+            if !organization_exists(tx, &org)? {
+                return Err(StoreError::NotFound(format!("organization '{org}'")));
+            }
+            if !user_exists(tx, &user)? {
+                return Err(StoreError::NotFound(format!("user '{user}'")));
+            }
+            // The next number of one sequence over all memberships: join order is exact
+            // within an organization and across a user's organizations.
+            tx.prepare_cached(
+                "INSERT INTO memberships (org, user, role, joined_at, joined_seq)
+                 SELECT ?1, ?2, ?3, ?4, COALESCE(MAX(joined_seq), 0) + 1 FROM memberships",
+            )?
+            .execute(params![org.as_str(), user.as_str(), role.as_str(), at.millis()])
+            .map_err(duplicate_as(StoreError::AlreadyExists(format!(
+                "the membership of '{user}' in '{org}'"
+            ))))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn remove_member(&self, org: &Name, user: &Name) -> StoreResult<()> {
+        let (org, user) = (org.clone(), user.clone());
+        self.write(move |tx| {
+            let removed = tx
+                .prepare_cached("DELETE FROM memberships WHERE org = ?1 AND user = ?2")?
+                .execute([org.as_str(), user.as_str()])?;
+            if removed == 0 {
+                return Err(StoreError::NotFound(format!("the membership of '{user}' in '{org}'")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn members(&self, org: &Name) -> StoreResult<Vec<Member>> {
+        let org = org.clone();
+        self.read(move |db| {
+            let sql = format!(
+                "SELECT {USER_COLUMNS}, memberships.role, memberships.joined_at
+                 FROM memberships JOIN users ON users.name = memberships.user
+                 WHERE memberships.org = ?1 ORDER BY memberships.joined_seq"
+            );
+            let mut statement = db.prepare_cached(&sql)?;
+            let members = statement.query_map([org.as_str()], |row| {
+                Ok(Member {
+                    user: rows::user(row)?,
+                    role: rows::org_role(row, 5)?,
+                    joined_at: rows::timestamp(row, 6)?,
+                })
+            })?;
+            Ok(members.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn memberships(&self, user: &Name) -> StoreResult<Vec<(Organization, OrgRole)>> {
+        let user = user.clone();
+        self.read(move |db| {
+            let sql = format!(
+                "SELECT {ORGANIZATION_COLUMNS}, memberships.role
+                 FROM memberships JOIN organizations ON organizations.name = memberships.org
+                 WHERE memberships.user = ?1 ORDER BY memberships.joined_seq"
+            );
+            let mut statement = db.prepare_cached(&sql)?;
+            let memberships = statement.query_map([user.as_str()], |row| {
+                Ok((rows::organization(row)?, rows::org_role(row, 4)?))
+            })?;
+            Ok(memberships.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn member_role(&self, org: &Name, user: &Name) -> StoreResult<Option<OrgRole>> {
+        let (org, user) = (org.clone(), user.clone());
+        self.read(move |db| {
+            Ok(db
+                .prepare_cached("SELECT role FROM memberships WHERE org = ?1 AND user = ?2")?
+                .query_row([org.as_str(), user.as_str()], |row| rows::org_role(row, 0))
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn create_token(&self, token: &TokenRecord) -> StoreResult<()> {
+        let token = token.clone();
+        self.write(move |tx| {
+            if !user_exists(tx, &token.user)? {
+                return Err(StoreError::NotFound(format!("user '{}'", token.user)));
+            }
+            let sql = format!("INSERT INTO tokens ({TOKEN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)");
+            tx.prepare_cached(&sql)?
+                .execute(params![
+                    token.digest.to_hex(),
+                    token.user.as_str(),
+                    token.role.as_str(),
+                    token.display_name,
+                    token.created_at.millis(),
+                ])
+                .map_err(duplicate_as(StoreError::AlreadyExists(format!(
+                    "a token named '{}' of '{}'",
+                    token.display_name, token.user
+                ))))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn token(&self, digest: &TokenDigest) -> StoreResult<Option<TokenRecord>> {
+        let digest = digest.to_hex();
+        self.read(move |db| {
+            let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE digest = ?1");
+            Ok(db.prepare_cached(&sql)?.query_row([digest], rows::token).optional()?)
+        })
+        .await
+    }
+
+    async fn revoke_token(&self, user: &Name, display_name: &str) -> StoreResult<()> {
+        let (user, display_name) = (user.clone(), display_name.to_owned());
+        self.write(move |tx| {
+            let revoked = tx
+                .prepare_cached("DELETE FROM tokens WHERE user = ?1 AND display_name = ?2")?
+                .execute([user.as_str(), display_name.as_str()])?;
+            if revoked == 0 {
+                return Err(StoreError::NotFound(format!(
+                    "a token named '{display_name}' of '{user}'"
+                )));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_repo(&self, repo: &Repo) -> StoreResult<()> {
+        let repo = repo.clone();
+        self.write(move |tx| {
+            let sql = format!(
+                "INSERT INTO repos ({REPO_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            );
+            tx.prepare_cached(&sql)?
+                .execute(params![
+                    repo.repo.repo_type.as_str(),
+                    repo.repo.id.to_string(),
+                    repo.owner.as_str(),
+                    rows::visibility_str(repo.visibility),
+                    repo.gate.as_str(),
+                    repo.notifications_mode.as_str(),
+                    repo.notifications_email.as_ref().map(Email::as_str),
+                    repo.sha,
+                    repo.front_matter,
+                    repo.created_at.millis(),
+                    repo.last_modified.millis(),
+                ])
+                .map_err(duplicate_as(StoreError::AlreadyExists(repo.repo.to_string())))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn repo(&self, repo: &RepoRef) -> StoreResult<Option<Repo>> {
+        let repo = repo.clone();
+        self.read(move |db| select_repo(db, &repo)).await
+    }
+
+    async fn update_repo_settings(
+        &self,
+        repo: &RepoRef,
+        update: &SettingsUpdate,
+    ) -> StoreResult<Repo> {
+        let (repo, update) = (repo.clone(), update.clone());
+        self.write(move |tx| {
+            let mut stored = select_repo(tx, &repo)?.ok_or_else(|| repo_not_found(&repo))?;
+            update.apply(&mut stored);
+            tx.prepare_cached(
+                "UPDATE repos SET visibility = ?3, gate = ?4, notifications_mode = ?5,
+                                  notifications_email = ?6
+                 WHERE repo_type = ?1 AND repo_id = ?2",
+            )?
+            .execute(params![
+                repo.repo_type.as_str(),
+                repo.id.to_string(),
+                rows::visibility_str(stored.visibility),
+                stored.gate.as_str(),
+                stored.notifications_mode.as_str(),
+                stored.notifications_email.as_ref().map(Email::as_str),
+            ])?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn commit(&self, repo: &RepoRef, commit: &NewCommit) -> StoreResult<Repo> {
+        let (repo, commit) = (repo.clone(), commit.clone());
+        self.write(move |tx| {
+            let (repo_type, repo_id) = (repo.repo_type.as_str(), repo.id.to_string());
+            let sql = format!(
+                "UPDATE repos SET sha = ?3, last_modified = ?4,
+                    front_matter = CASE WHEN ?5 THEN ?6 ELSE front_matter END
+                 WHERE repo_type = ?1 AND repo_id = ?2
+                 RETURNING {REPO_COLUMNS}"
+            );
+            let updated = tx
+                .prepare_cached(&sql)?
+                .query_row(
+                    params![
+                        repo_type,
+                        repo_id,
+                        commit.sha,
+                        commit.at.millis(),
+                        commit.front_matter.is_some(),
+                        commit.front_matter.flatten(),
+                    ],
+                    rows::repo,
+                )
+                .optional()?
+                .ok_or_else(|| repo_not_found(&repo))?;
+            let mut upsert = tx.prepare_cached(&format!(
+                "INSERT INTO files (repo_type, repo_id, {FILE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (repo_type, repo_id, path) DO UPDATE
+                 SET size = excluded.size, oid = excluded.oid, sha256 = excluded.sha256"
+            ))?;
+            for file in &commit.files {
+                upsert.execute(params![
+                    repo_type,
+                    repo_id,
+                    file.path,
+                    rows::int(file.size, "file size")?,
+                    file.oid,
+                    file.sha256,
+                ])?;
+            }
+            Ok(updated)
+        })
+        .await
+    }
+
+    async fn files(&self, repo: &RepoRef) -> StoreResult<Vec<FileEntry>> {
+        let repo = repo.clone();
+        self.read(move |db| {
+            let sql = format!(
+                "SELECT {FILE_COLUMNS} FROM files WHERE repo_type = ?1 AND repo_id = ?2 ORDER BY path"
+            );
+            let mut statement = db.prepare_cached(&sql)?;
+            let files = statement
+                .query_map(params![repo.repo_type.as_str(), repo.id.to_string()], rows::file)?;
+            Ok(files.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn access_request(
+        &self,
+        repo: &RepoRef,
+        user: &Name,
+    ) -> StoreResult<Option<AccessRequest>> {
+        let (repo, user) = (repo.clone(), user.clone());
+        self.read(move |db| {
+            let sql = format!(
+                "SELECT {REQUEST_COLUMNS} FROM access_requests
+                 WHERE repo_type = ?1 AND repo_id = ?2 AND user = ?3"
+            );
+            Ok(db
+                .prepare_cached(&sql)?
+                .query_row(
+                    params![repo.repo_type.as_str(), repo.id.to_string(), user.as_str()],
+                    rows::request,
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn access_request_by_id(
+        &self,
+        repo: &RepoRef,
+        id: ObjectId,
+    ) -> StoreResult<Option<AccessRequest>> {
+        let repo = repo.clone();
+        self.read(move |db| {
+            let sql = format!(
+                "SELECT {REQUEST_COLUMNS} FROM access_requests
+                 WHERE id = ?3 AND repo_type = ?1 AND repo_id = ?2"
+            );
+            Ok(db
+                .prepare_cached(&sql)?
+                .query_row(
+                    params![repo.repo_type.as_str(), repo.id.to_string(), id.to_string()],
+                    rows::request,
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn insert_request(
+        &self,
+        request: &AccessRequest,
+        audit: &AuditRecord,
+    ) -> StoreResult<()> {
+        let (request, audit) = (request.clone(), audit.clone());
+        self.write(move |tx| {
+            let (status, reviewer, reviewed_at, reason) = rows::state_columns(&request.state);
+            let sql = format!(
+                "INSERT INTO access_requests ({REQUEST_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+            );
+            tx.prepare_cached(&sql)?
+                .execute(params![
+                    request.id.to_string(),
+                    request.repo.repo_type.as_str(),
+                    request.repo.id.to_string(),
+                    request.user.as_str(),
+                    request.contact.fullname,
+                    request.contact.email.as_ref().map(Email::as_str),
+                    rows::answers_json(&request.answers)?,
+                    status,
+                    reviewer,
+                    reviewed_at,
+                    reason,
+                    request.created_at.millis(),
+                    request.updated_at.millis(),
+                    rows::int(request.version, "request version")?,
+                ])
+                .map_err(duplicate_as(StoreError::Conflict))?;
+            insert_audit(tx, &audit)
+        })
+        .await
+    }
+
+    async fn update_request(
+        &self,
+        request: &AccessRequest,
+        audit: &AuditRecord,
+    ) -> StoreResult<()> {
+        // Version 0 follows nothing, so no stored request can match it.
+        let Some(previous) = request.version.checked_sub(1) else {
+            return Err(StoreError::Conflict);
+        };
+        let (request, audit) = (request.clone(), audit.clone());
+        self.write(move |tx| {
+            let (status, reviewer, reviewed_at, reason) = rows::state_columns(&request.state);
+            let updated = tx
+                .prepare_cached(
+                    "UPDATE access_requests
+                     SET fullname = ?5, email = ?6, answers = ?7, status = ?8, reviewer = ?9,
+                         reviewed_at = ?10, rejection_reason = ?11, created_at = ?12,
+                         updated_at = ?13, version = ?14
+                     WHERE repo_type = ?1 AND repo_id = ?2 AND user = ?3 AND id = ?4
+                       AND version = ?15",
+                )?
+                .execute(params![
+                    request.repo.repo_type.as_str(),
+                    request.repo.id.to_string(),
+                    request.user.as_str(),
+                    request.id.to_string(),
+                    request.contact.fullname,
+                    request.contact.email.as_ref().map(Email::as_str),
+                    rows::answers_json(&request.answers)?,
+                    status,
+                    reviewer,
+                    reviewed_at,
+                    reason,
+                    request.created_at.millis(),
+                    request.updated_at.millis(),
+                    rows::int(request.version, "request version")?,
+                    rows::int(previous, "request version")?,
+                ])?;
+            // Returning the error drops the transaction, rolling it back: no audit record.
+            if updated == 0 {
+                return Err(StoreError::Conflict);
+            }
+            insert_audit(tx, &audit)
+        })
+        .await
+    }
+
+    async fn delete_request(
+        &self,
+        request: &AccessRequest,
+        audit: &AuditRecord,
+    ) -> StoreResult<()> {
+        let (request, audit) = (request.clone(), audit.clone());
+        self.write(move |tx| {
+            let deleted = tx
+                .prepare_cached(
+                    "DELETE FROM access_requests
+                     WHERE repo_type = ?1 AND repo_id = ?2 AND user = ?3 AND id = ?4
+                       AND version = ?5",
+                )?
+                .execute(params![
+                    request.repo.repo_type.as_str(),
+                    request.repo.id.to_string(),
+                    request.user.as_str(),
+                    request.id.to_string(),
+                    rows::int(request.version, "request version")?,
+                ])?;
+            if deleted == 0 {
+                return Err(StoreError::Conflict);
+            }
+            insert_audit(tx, &audit)
+        })
+        .await
+    }
+
+    async fn list_requests(
+        &self,
+        repo: &RepoRef,
+        status: Option<RequestStatus>,
+        after: Option<&Cursor>,
+        limit: usize,
+    ) -> StoreResult<Page<AccessRequest>> {
+        let limit = limit.clamp(1, MAX_PAGE_SIZE);
+        // No cursor: start before every possible (created_at, id); ids are never empty.
+        let (after_at, after_id) = match after {
+            Some(cursor) => {
+                let (at, id) = cursor.position()?;
+                (at.millis(), id.to_string())
+            }
+            None => (i64::MIN, String::new()),
+        };
+        let repo = repo.clone();
+        self.read(move |db| {
+            // One row more than the page tells whether another page follows.
+            let fetch = limit as i64 + 1;
+            let (repo_type, repo_id) = (repo.repo_type.as_str(), repo.id.to_string());
+            let mut statement = db.prepare_cached(&list_sql(status.is_some()))?;
+            let rows = match status {
+                Some(status) => statement.query_map(
+                    params![repo_type, repo_id, after_at, after_id, fetch, status.as_str()],
+                    rows::request,
+                )?,
+                None => statement.query_map(
+                    params![repo_type, repo_id, after_at, after_id, fetch],
+                    rows::request,
+                )?,
+            };
+            let mut items = rows.collect::<Result<Vec<_>, _>>()?;
+            let next = if items.len() > limit {
+                items.truncate(limit);
+                items.last().map(Cursor::after)
+            } else {
+                None
+            };
+            Ok(Page { items, next })
+        })
+        .await
+    }
+
+    async fn audit_trail(
+        &self,
+        repo: &RepoRef,
+        request_id: ObjectId,
+    ) -> StoreResult<Vec<AuditRecord>> {
+        let repo = repo.clone();
+        self.read(move |db| {
+            let sql = format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit
+                 WHERE repo_type = ?1 AND repo_id = ?2 AND request_id = ?3 ORDER BY seq"
+            );
+            let mut statement = db.prepare_cached(&sql)?;
+            let records = statement.query_map(
+                params![repo.repo_type.as_str(), repo.id.to_string(), request_id.to_string()],
+                rows::audit,
+            )?;
+            Ok(records.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+}

@@ -6,15 +6,15 @@ use rusqlite::types::Type;
 
 use crate::domain::{
     AccessRequest, Answers, AuditAction, AuditRecord, Contact, Email, GateMode, Name,
-    NotificationsMode, ObjectId, OrgRole, Organization, Repo, RepoId, RepoRef, RepoType,
-    RequestState, RequestStatus, Review, Timestamp, TokenDigest, User, Visibility,
+    NotificationsMode, ObjectId, OrgRole, Organization, Repo, RepoId, RepoRef, RequestState,
+    RequestStatus, Review, Timestamp, TokenDigest, User, Visibility,
 };
 use crate::store::{FileEntry, StoreError, StoreResult, TokenRecord};
 
-pub(super) const USER_COLUMNS: &str =
-    "users.name, users.id, users.fullname, users.email, users.created_at";
-pub(super) const ORGANIZATION_COLUMNS: &str = "organizations.name, organizations.id, \
-     organizations.fullname, organizations.created_at";
+// Unqualified, so they serve inserts too; no other table joined with these has a column of
+// the same name.
+pub(super) const USER_COLUMNS: &str = "name, id, fullname, email, created_at";
+pub(super) const ORGANIZATION_COLUMNS: &str = "name, id, fullname, created_at";
 pub(super) const TOKEN_COLUMNS: &str = "digest, user, role, display_name, created_at";
 pub(super) const REPO_COLUMNS: &str = "repo_type, repo_id, owner, visibility, gate, \
      notifications_mode, notifications_email, sha, front_matter, created_at, last_modified";
@@ -25,7 +25,11 @@ pub(super) const AUDIT_COLUMNS: &str = "request_id, repo_type, repo_id, user, ac
      from_status, to_status, reason, at";
 
 /// Reads column `idx` as text and parses it; `None` from `parse` means the value is invalid.
-fn parsed<T>(row: &Row<'_>, idx: usize, parse: impl FnOnce(&str) -> Option<T>) -> rusqlite::Result<T> {
+fn parsed<T>(
+    row: &Row<'_>,
+    idx: usize,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
     let text: String = row.get(idx)?;
     parse(&text).ok_or_else(|| invalid(row, idx, &text))
 }
@@ -66,9 +70,16 @@ fn repo_ref(row: &Row<'_>, idx: usize) -> rusqlite::Result<RepoRef> {
     ))
 }
 
-/// SQLite integers are signed; counts and versions are not.
+/// SQLite integers are signed; sizes and versions are not.
+fn unsigned(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
+    let value: i64 = row.get(idx)?;
+    u64::try_from(value).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(idx, value))
+}
+
+/// The other way: an unsigned value as an SQLite integer.
 pub(super) fn int(value: u64, what: &str) -> StoreResult<i64> {
-    i64::try_from(value).map_err(|_| StoreError::Backend(format!("{what} {value} is too large to store")))
+    i64::try_from(value)
+        .map_err(|_| StoreError::Backend(format!("{what} {value} is too large to store")))
 }
 
 pub(super) fn visibility_str(visibility: Visibility) -> &'static str {
@@ -141,7 +152,12 @@ pub(super) fn repo(row: &Row<'_>) -> rusqlite::Result<Repo> {
 }
 
 pub(super) fn file(row: &Row<'_>) -> rusqlite::Result<FileEntry> {
-    Ok(FileEntry { path: row.get(0)?, size: row.get(1)?, oid: row.get(2)?, sha256: row.get(3)? })
+    Ok(FileEntry {
+        path: row.get(0)?,
+        size: unsigned(row, 1)?,
+        oid: row.get(2)?,
+        sha256: row.get(3)?,
+    })
 }
 
 /// Answers are stored as a JSON array of `[label, value]` pairs, so their order survives.
@@ -184,7 +200,9 @@ fn state(row: &Row<'_>, idx: usize) -> rusqlite::Result<RequestState> {
         (RequestStatus::Rejected, Some(review), reason) => {
             Ok(RequestState::Rejected { review, reason })
         }
-        (status, ..) => Err(inconsistent(idx, &format!("review columns that a {status} request cannot have"))),
+        (status, ..) => {
+            Err(inconsistent(idx, &format!("review columns that a {status} request cannot have")))
+        }
     }
 }
 
@@ -202,7 +220,7 @@ pub(super) fn request(row: &Row<'_>) -> rusqlite::Result<AccessRequest> {
         state: state(row, 7)?,
         created_at: timestamp(row, 11)?,
         updated_at: timestamp(row, 12)?,
-        version: row.get(13)?,
+        version: unsigned(row, 13)?,
     })
 }
 

@@ -1,0 +1,182 @@
+use tempfile::TempDir;
+
+use super::*;
+use crate::domain::{AuditAction, Contact, GateMode, RepoId, RepoType, RequestState};
+
+fn temp_store() -> (SqliteStore, TempDir) {
+    let dir = TempDir::new().expect("a temporary directory");
+    let store = SqliteStore::open(dir.path()).expect("open the store");
+    (store, dir)
+}
+
+crate::store_contract_tests!(with_guard: temp_store());
+
+fn alice() -> User {
+    User {
+        id: ObjectId::random(),
+        name: Name::parse("alice").unwrap(),
+        fullname: "Alice".into(),
+        email: None,
+        created_at: Timestamp::from_millis(1),
+    }
+}
+
+fn model() -> RepoRef {
+    RepoRef::new(RepoType::Model, RepoId::parse("acme/m").unwrap())
+}
+
+fn repo() -> Repo {
+    Repo {
+        repo: model(),
+        owner: Name::parse("acme").unwrap(),
+        visibility: Default::default(),
+        gate: GateMode::Manual,
+        notifications_mode: Default::default(),
+        notifications_email: None,
+        sha: "0".repeat(40),
+        front_matter: None,
+        created_at: Timestamp::from_millis(1),
+        last_modified: Timestamp::from_millis(1),
+    }
+}
+
+fn pending_request() -> (AccessRequest, AuditRecord) {
+    let at = Timestamp::from_millis(2);
+    let request = AccessRequest {
+        id: ObjectId::random(),
+        repo: model(),
+        user: alice().name,
+        contact: Contact { fullname: "Alice".into(), email: None },
+        answers: Default::default(),
+        state: RequestState::Pending,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    };
+    let audit = AuditRecord::of_change(
+        AuditAction::Requested,
+        Some(&request.user),
+        None,
+        Some(&request),
+        at,
+    );
+    (request, audit)
+}
+
+/// A connection to the database file that bypasses the store, as a foreign writer would.
+fn raw_connection(dir: &TempDir) -> Connection {
+    Connection::open(dir.path().join(FILE_NAME)).unwrap()
+}
+
+#[tokio::test]
+async fn data_survives_closing_and_reopening_the_store() {
+    let (store, dir) = temp_store();
+    let alice = alice();
+    let (request, audit) = pending_request();
+    store.create_user(&alice).await.unwrap();
+    store.create_repo(&repo()).await.unwrap();
+    store.insert_request(&request, &audit).await.unwrap();
+    drop(store);
+
+    let reopened = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(reopened.user(&alice.name).await.unwrap(), Some(alice));
+    assert_eq!(reopened.repo(&model()).await.unwrap(), Some(repo()));
+    assert_eq!(
+        reopened.access_request_by_id(&model(), request.id).await.unwrap(),
+        Some(request.clone())
+    );
+    assert_eq!(reopened.audit_trail(&model(), request.id).await.unwrap(), [audit]);
+}
+
+#[tokio::test]
+async fn opening_an_existing_database_keeps_its_data_and_schema() {
+    let (store, dir) = temp_store();
+    store.create_user(&alice()).await.unwrap();
+
+    let second = SqliteStore::open(dir.path()).unwrap();
+    assert!(!second.is_empty().await.unwrap());
+    assert!(!store.is_empty().await.unwrap());
+    let version: i64 =
+        raw_connection(&dir).pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
+    assert_eq!(version, schema::VERSION);
+}
+
+#[tokio::test]
+async fn a_write_from_a_second_store_on_the_same_directory_is_visible_to_the_first() {
+    let (server, dir) = temp_store();
+    let alice = alice();
+    // The server has already read (and so opened a reader) before the admin CLI writes.
+    assert_eq!(server.user(&alice.name).await.unwrap(), None);
+
+    let admin = SqliteStore::open(dir.path()).unwrap();
+    admin.create_user(&alice).await.unwrap();
+    assert_eq!(server.user(&alice.name).await.unwrap(), Some(alice.clone()));
+
+    // And the other way round, each writing while the other holds its connections open.
+    server.create_repo(&repo()).await.unwrap();
+    assert_eq!(admin.repo(&model()).await.unwrap(), Some(repo()));
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_version_is_refused() {
+    let (store, dir) = temp_store();
+    drop(store);
+    raw_connection(&dir).pragma_update(None, "user_version", schema::VERSION + 1).unwrap();
+
+    let result = SqliteStore::open(dir.path());
+    assert!(matches!(result, Err(StoreError::Backend(ref message)) if message.contains("newer")));
+}
+
+#[tokio::test]
+async fn a_damaged_stored_value_is_a_backend_error_not_a_panic() {
+    let (store, dir) = temp_store();
+    let (request, audit) = pending_request();
+    store.create_user(&alice()).await.unwrap();
+    store.create_repo(&repo()).await.unwrap();
+    store.insert_request(&request, &audit).await.unwrap();
+
+    raw_connection(&dir).execute("UPDATE access_requests SET status = 'maybe'", []).unwrap();
+    let result = store.access_request(&model(), &request.user).await;
+    assert!(
+        matches!(result, Err(StoreError::Backend(ref m)) if m.contains("status")),
+        "{result:?}"
+    );
+
+    // A rejection without a review is not a state the domain can hold.
+    raw_connection(&dir).execute("UPDATE access_requests SET status = 'rejected'", []).unwrap();
+    let result = store.list_requests(&model(), None, None, 10).await;
+    assert!(matches!(result, Err(StoreError::Backend(_))), "{result:?}");
+}
+
+#[tokio::test]
+async fn many_concurrent_reads_share_the_small_reader_pool() {
+    let (store, _dir) = temp_store();
+    store.create_user(&alice()).await.unwrap();
+    let name = alice().name;
+
+    let reads = (0..32).map(|_| store.user(&name));
+    let users = futures::future::join_all(reads).await;
+
+    assert!(users.iter().all(|user| matches!(user, Ok(Some(_)))));
+    assert!(store.inner.idle_readers.lock().unwrap().len() <= MAX_READERS);
+}
+
+#[tokio::test]
+async fn a_page_is_an_index_range_not_a_scan() {
+    let (store, _dir) = temp_store();
+    let db = store.inner.writer.lock().unwrap();
+    for by_status in [false, true] {
+        let sql = format!("EXPLAIN QUERY PLAN {}", list_sql(by_status));
+        let mut statement = db.prepare(&sql).unwrap();
+        let params = params![1, 2, 3, 4, 5, 6];
+        let plan: Vec<String> = statement
+            .query_map(&params[..if by_status { 6 } else { 5 }], |row| row.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join("\n");
+        let index = if by_status { "access_requests_by_status" } else { "access_requests_by_time" };
+        assert!(plan.contains(&format!("SEARCH access_requests USING INDEX {index}")), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "the index gives the order: {plan}");
+    }
+}
