@@ -101,7 +101,11 @@ fn open(data_dir: &Path) -> Result<SqliteStore, Box<dyn std::error::Error>> {
 pub async fn user(data_dir: &Path, command: UserCommand) -> Outcome {
     let store = open(data_dir)?;
     match command {
-        UserCommand::Add { name, fullname, email } => {
+        UserCommand::Add {
+            name,
+            fullname,
+            email,
+        } => {
             let user = User {
                 id: ObjectId::random(),
                 fullname: fullname.unwrap_or_else(|| name.to_string()),
@@ -130,7 +134,9 @@ pub async fn org(data_dir: &Path, command: OrgCommand) -> Outcome {
             println!("added organization {}", org.name);
         }
         OrgCommand::AddMember { org, user, role } => {
-            store.add_member(&org, &user, role, Timestamp::now()).await?;
+            store
+                .add_member(&org, &user, role, Timestamp::now())
+                .await?;
             println!("added {user} to {org} as {}", role.as_str());
         }
         OrgCommand::RemoveMember { org, user } => {
@@ -172,7 +178,13 @@ pub async fn token(data_dir: &Path, command: TokenCommand) -> Outcome {
 pub async fn repo(data_dir: &Path, command: RepoCommand) -> Outcome {
     let store = open(data_dir)?;
     match command {
-        RepoCommand::Create { id, repo_type, gated, private, owner } => {
+        RepoCommand::Create {
+            id,
+            repo_type,
+            gated,
+            private,
+            owner,
+        } => {
             let repo = RepoRef::new(repo_type, id);
             create_repo(
                 &store,
@@ -188,10 +200,14 @@ pub async fn repo(data_dir: &Path, command: RepoCommand) -> Outcome {
             .await?;
             println!("created {repo}");
         }
-        RepoCommand::Readme { id, file, repo_type } => {
+        RepoCommand::Readme {
+            id,
+            file,
+            repo_type,
+        } => {
             let repo = RepoRef::new(repo_type, id);
-            let readme = std::fs::read(&file)
-                .map_err(|e| format!("reading {}: {e}", file.display()))?;
+            let readme =
+                std::fs::read(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
             let blobs = LocalBlobs::new(data_dir.join("blobs"));
             let updated = commit_files(
                 &store,

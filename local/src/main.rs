@@ -9,10 +9,19 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "gatehouse", version, about = "Hugging Face-style gated access to model, dataset and space repositories")]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Hugging Face-style gated access to model, dataset and space repositories"
+)]
 struct Cli {
     /// Where the embedded store, blobs and outbox live.
-    #[arg(long, global = true, env = "GATEHOUSE_DATA_DIR", default_value = "gatehouse-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "GATEHOUSE_DATA_DIR",
+        default_value = "gatehouse-data"
+    )]
     data_dir: PathBuf,
     #[command(subcommand)]
     command: Command,

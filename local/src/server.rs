@@ -39,8 +39,10 @@ const DEMO_SEED: &str = include_str!("../demo.yaml");
 pub async fn serve(data_dir: &Path, args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(data_dir)?);
     let seed = match (&args.seed, args.demo) {
-        (Some(path), _) => Some(std::fs::read_to_string(path)
-            .map_err(|e| format!("reading the seed {}: {e}", path.display()))?),
+        (Some(path), _) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("reading the seed {}: {e}", path.display()))?,
+        ),
         (None, true) => Some(DEMO_SEED.to_owned()),
         (None, false) => None,
     };
@@ -53,7 +55,10 @@ pub async fn serve(data_dir: &Path, args: ServeArgs) -> Result<(), Box<dyn std::
     if args.demo {
         print_demo_help(&format!("http://{addr}"));
     }
-    let app = Arc::new(App { store, public_url: args.public_url });
+    let app = Arc::new(App {
+        store,
+        public_url: args.public_url,
+    });
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
@@ -94,7 +99,12 @@ async fn answer(app: &App, request: hyper::Request<Incoming>) -> hyper::Response
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
             let context = api::ErrorContext { base_url: "", head };
-            return api::error_response(Error::PayloadTooLarge { limit: MAX_BODY_BYTES }, &context);
+            return api::error_response(
+                Error::PayloadTooLarge {
+                    limit: MAX_BODY_BYTES,
+                },
+                &context,
+            );
         }
     };
     let body = if bytes.is_empty() {
@@ -111,7 +121,11 @@ async fn answer(app: &App, request: hyper::Request<Incoming>) -> hyper::Response
 
 /// Loads a seed into an empty data dir. A dir that already holds data keeps it; a seed
 /// that fails to load leaves no half-loaded store behind.
-async fn load_seed(store: &dyn Store, data_dir: &Path, yaml: &str) -> Result<(), Box<dyn std::error::Error>> {
+async fn load_seed(
+    store: &dyn Store,
+    data_dir: &Path,
+    yaml: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
     if !store.is_empty().await? {
         tracing::info!(data_dir = %data_dir.display(), "the data dir already holds data; the seed is ignored");
         return Ok(());

@@ -26,7 +26,9 @@ pub enum Error {
     #[error("{0}")]
     InvalidAnswers(AnswerErrors),
     /// The repo's README asks for a form gatehouse cannot build; the owner must fix it.
-    #[error("The access form of {repo} is misconfigured, so requests cannot be taken until its owners fix the README: {error}")]
+    #[error(
+        "The access form of {repo} is misconfigured, so requests cannot be taken until its owners fix the README: {error}"
+    )]
     InvalidCard { repo: RepoRef, error: CardError },
     #[error("{0}")]
     NotFound(String),

@@ -131,7 +131,10 @@ impl Seed {
                 .create_user(&User {
                     id: ObjectId::random(),
                     name: user.name.clone(),
-                    fullname: user.fullname.clone().unwrap_or_else(|| user.name.to_string()),
+                    fullname: user
+                        .fullname
+                        .clone()
+                        .unwrap_or_else(|| user.name.to_string()),
                     email: user.email.clone(),
                     created_at: now,
                 })
@@ -147,7 +150,9 @@ impl Seed {
                 })
                 .await?;
             for member in &org.members {
-                store.add_member(&org.name, &member.user, member.role, Timestamp::now()).await?;
+                store
+                    .add_member(&org.name, &member.user, member.role, Timestamp::now())
+                    .await?;
             }
         }
         for token in &tokens {
@@ -193,7 +198,10 @@ impl Seed {
 
 async fn load_repo(store: &dyn Store, blobs: &dyn BlobStore, seed: SeedRepo) -> Result<()> {
     let repo = RepoRef::new(seed.repo_type, seed.id);
-    let notifications = seed.notifications.unwrap_or(SeedNotifications { mode: None, email: None });
+    let notifications = seed.notifications.unwrap_or(SeedNotifications {
+        mode: None,
+        email: None,
+    });
     let notifications_mode = match notifications.mode.as_deref() {
         None => NotificationsMode::default(),
         Some(text) => NotificationsMode::parse(text).ok_or_else(|| {
@@ -214,8 +222,11 @@ async fn load_repo(store: &dyn Store, blobs: &dyn BlobStore, seed: SeedRepo) -> 
         },
     )
     .await?;
-    let mut files: Vec<(String, Bytes)> =
-        seed.files.into_iter().map(|(path, text)| (path, Bytes::from(text))).collect();
+    let mut files: Vec<(String, Bytes)> = seed
+        .files
+        .into_iter()
+        .map(|(path, text)| (path, Bytes::from(text)))
+        .collect();
     if let Some(readme) = seed.readme {
         files.push(("README.md".into(), Bytes::from(readme)));
     }
@@ -240,11 +251,19 @@ async fn load_request(store: &dyn Store, seed: SeedRequest) -> Result<()> {
         })?,
         None => Timestamp::now(),
     };
-    let review = Review { by: stored.owner.clone(), at };
+    let review = Review {
+        by: stored.owner.clone(),
+        at,
+    };
     let state = match seed.status {
         RequestStatus::Pending => RequestState::Pending,
-        RequestStatus::Accepted => RequestState::Accepted { review: Some(review) },
-        RequestStatus::Rejected => RequestState::Rejected { review, reason: None },
+        RequestStatus::Accepted => RequestState::Accepted {
+            review: Some(review),
+        },
+        RequestStatus::Rejected => RequestState::Rejected {
+            review,
+            reason: None,
+        },
     };
     let answers = seed
         .fields
@@ -260,14 +279,17 @@ async fn load_request(store: &dyn Store, seed: SeedRequest) -> Result<()> {
         id: ObjectId::random(),
         repo,
         user: user.name.clone(),
-        contact: Contact { fullname: user.fullname, email: user.email },
+        contact: Contact {
+            fullname: user.fullname,
+            email: user.email,
+        },
         answers: Answers(answers),
         state,
         created_at: at,
         updated_at: at,
         version: 1,
     };
-    let audit = AuditRecord::of_change(AuditAction::Requested, None, None, Some(&request), at);
+    let audit = AuditRecord::created(AuditAction::Requested, None, &request, at);
     store.insert_request(&request, &audit).await?;
     Ok(())
 }
@@ -293,7 +315,10 @@ requests: [{repo: org/m, user: alice, status: pending, fields: {Company: ACME}, 
         .unwrap();
         assert_eq!(seed.repos[0].gated, GateMode::Manual);
         assert_eq!(seed.repos[1].repo_type, RepoType::Dataset);
-        assert_eq!(seed.checked_tokens().unwrap()[0].secret.expose(), "hf_alice_write_00000000");
+        assert_eq!(
+            seed.checked_tokens().unwrap()[0].secret.expose(),
+            "hf_alice_write_00000000"
+        );
     }
 
     #[test]

@@ -38,7 +38,11 @@ pub fn error_response(error: Error, context: &ErrorContext<'_>) -> Response<Body
         let allow: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
         response = response.header("allow", allow.join(", "));
     }
-    let body = if context.head { Body::empty() } else { Body::from(body.to_string()) };
+    let body = if context.head {
+        Body::empty()
+    } else {
+        Body::from(body.to_string())
+    };
     response.body(body).expect("status and headers are valid")
 }
 
@@ -65,19 +69,31 @@ fn describe(error: &Error, base_url: &str) -> (StatusCode, Option<&'static str>,
             StoreError::InvalidCursor => (S::BAD_REQUEST, None, message),
             StoreError::Backend(detail) => {
                 tracing::error!(error = %detail, "store failure");
-                (S::INTERNAL_SERVER_ERROR, None, "Internal error; please try again".into())
+                (
+                    S::INTERNAL_SERVER_ERROR,
+                    None,
+                    "Internal error; please try again".into(),
+                )
             }
         },
     }
 }
 
 fn repo_not_found(anonymous: bool) -> (StatusCode, Option<&'static str>, String) {
-    let status = if anonymous { StatusCode::UNAUTHORIZED } else { StatusCode::NOT_FOUND };
+    let status = if anonymous {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::NOT_FOUND
+    };
     (status, Some("RepoNotFound"), "Repository not found".into())
 }
 
 /// The four gated answers of hf-wire §6, word for word as the Hub sends them.
-fn gated(repo: &RepoRef, denial: Denial, base_url: &str) -> (StatusCode, Option<&'static str>, String) {
+fn gated(
+    repo: &RepoRef,
+    denial: Denial,
+    base_url: &str,
+) -> (StatusCode, Option<&'static str>, String) {
     let (kind, id) = (repo.repo_type.as_str(), &repo.id);
     let message = match denial {
         Denial::RepoNotFound => return repo_not_found(false),
@@ -92,7 +108,9 @@ fn gated(repo: &RepoRef, denial: Denial, base_url: &str) -> (StatusCode, Option<
             repo.web_path()
         ),
         Denial::GatedPending => {
-            format!("Your request to access {kind} {id} is awaiting a review from the repo authors.")
+            format!(
+                "Your request to access {kind} {id} is awaiting a review from the repo authors."
+            )
         }
         Denial::GatedRejected => {
             format!("Your request to access {kind} {id} has been rejected by the repo's authors.")
@@ -119,15 +137,28 @@ mod tests {
     use crate::domain::{RepoId, RepoType};
 
     fn answer(error: Error) -> (StatusCode, Option<String>, String, Value) {
-        let context = ErrorContext { base_url: "http://127.0.0.1:9", head: false };
+        let context = ErrorContext {
+            base_url: "http://127.0.0.1:9",
+            head: false,
+        };
         let response = error_response(error, &context);
         let header = |name: &str| {
-            response.headers().get(name).map(|v| v.to_str().unwrap().to_owned())
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
         };
         let (code, message) = (header("x-error-code"), header("x-error-message").unwrap());
         let status = response.status();
-        let Body::Full(bytes) = response.into_body() else { panic!("a whole body") };
-        (status, code, message, serde_json::from_slice(&bytes).unwrap())
+        let Body::Full(bytes) = response.into_body() else {
+            panic!("a whole body")
+        };
+        (
+            status,
+            code,
+            message,
+            serde_json::from_slice(&bytes).unwrap(),
+        )
     }
 
     fn repo() -> RepoRef {
@@ -136,8 +167,10 @@ mod tests {
 
     #[test]
     fn gated_answers_carry_the_hub_messages_and_code() {
-        let (status, code, message, body) =
-            answer(Error::Gated { repo: repo(), denial: Denial::GatedNotRequested });
+        let (status, code, message, body) = answer(Error::Gated {
+            repo: repo(),
+            denial: Denial::GatedNotRequested,
+        });
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(code.as_deref(), Some("GatedRepo"));
         assert_eq!(
@@ -145,22 +178,29 @@ mod tests {
             "Access to dataset org/d is restricted and you are not in the authorized list. Visit http://127.0.0.1:9/datasets/org/d to ask for access."
         );
         assert_eq!(body["error"], message);
-        let (status, ..) = answer(Error::Gated { repo: repo(), denial: Denial::GatedAnonymous });
+        let (status, ..) = answer(Error::Gated {
+            repo: repo(),
+            denial: Denial::GatedAnonymous,
+        });
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
 
     #[test]
     fn a_hidden_repo_is_not_found_with_401_for_anonymous_callers() {
         let (status, code, ..) = answer(Error::RepoNotFound { anonymous: true });
-        assert_eq!((status, code.as_deref()), (StatusCode::UNAUTHORIZED, Some("RepoNotFound")));
+        assert_eq!(
+            (status, code.as_deref()),
+            (StatusCode::UNAUTHORIZED, Some("RepoNotFound"))
+        );
         let (status, ..) = answer(Error::RepoNotFound { anonymous: false });
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 
     #[test]
     fn store_failures_are_500s_that_reveal_nothing() {
-        let (status, _, message, _) =
-            answer(Error::Store(StoreError::Backend("disk /secret/path full".into())));
+        let (status, _, message, _) = answer(Error::Store(StoreError::Backend(
+            "disk /secret/path full".into(),
+        )));
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!message.contains("secret"));
     }
@@ -174,7 +214,10 @@ mod tests {
 
     #[test]
     fn head_answers_have_no_body() {
-        let context = ErrorContext { base_url: "", head: true };
+        let context = ErrorContext {
+            base_url: "",
+            head: true,
+        };
         let response = error_response(Error::NoSuchRoute, &context);
         assert!(matches!(response.body(), Body::Full(b) if b.is_empty()));
         assert!(response.headers().contains_key("x-error-message"));

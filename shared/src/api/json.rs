@@ -23,12 +23,18 @@ pub fn ok_json(value: &Value) -> Result<Response<Body>> {
 pub fn json_object(request: &Request) -> Result<Map<String, Value>> {
     let body: &[u8] = request.body().as_ref();
     if body.is_empty() {
-        return Err(Error::BadRequest("The request needs a JSON object body".into()));
+        return Err(Error::BadRequest(
+            "The request needs a JSON object body".into(),
+        ));
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(Error::BadRequest("The request body must be a JSON object".into())),
-        Err(e) => Err(Error::BadRequest(format!("The request body is not valid JSON: {e}"))),
+        Ok(_) => Err(Error::BadRequest(
+            "The request body must be a JSON object".into(),
+        )),
+        Err(e) => Err(Error::BadRequest(format!(
+            "The request body is not valid JSON: {e}"
+        ))),
     }
 }
 
@@ -54,6 +60,17 @@ pub fn authorization(request: &Request) -> Result<Option<&str>> {
 
 /// The media type of the body, lower-cased and without parameters.
 pub fn content_type(request: &Request) -> Option<String> {
-    let value = request.headers().get(http::header::CONTENT_TYPE)?.to_str().ok()?;
-    Some(value.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+    let value = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)?
+        .to_str()
+        .ok()?;
+    Some(
+        value
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase(),
+    )
 }

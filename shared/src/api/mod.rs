@@ -41,13 +41,20 @@ pub struct Exchange<'a> {
 /// Answers one request: routes it and runs its handler. Never fails: errors are answers.
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     let head = request.method() == Method::HEAD;
-    let exchange = Exchange { app, base_url: base_url(app, &request), request: &request };
+    let exchange = Exchange {
+        app,
+        base_url: base_url(app, &request),
+        request: &request,
+    };
     let answer = match routes::find(request.method(), request.uri().path()) {
         Ok(matched) => handle_route(&exchange, matched).await,
         Err(error) => Err(error),
     };
     let mut response = answer.unwrap_or_else(|error| {
-        let context = ErrorContext { base_url: &exchange.base_url, head };
+        let context = ErrorContext {
+            base_url: &exchange.base_url,
+            head,
+        };
         error_response(error, &context)
     });
     if head {
@@ -59,7 +66,9 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 /// Runs the handler of an already matched route.
 pub async fn handle_route(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Response<Body>> {
     if exchange.request.body().len() > MAX_BODY_BYTES {
-        return Err(Error::PayloadTooLarge { limit: MAX_BODY_BYTES });
+        return Err(Error::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
     }
     handlers::run(exchange, matched).await
 }
@@ -75,7 +84,8 @@ fn base_url(app: &App, request: &Request) -> String {
         .filter(|h| {
             !h.is_empty()
                 && h.len() <= 255
-                && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
         })
         .unwrap_or("localhost");
     let scheme = match header("x-forwarded-proto") {

@@ -38,7 +38,11 @@ pub struct Route {
 }
 
 const fn route(method: Method, pattern: &'static str, handler: Handler) -> Route {
-    Route { method, pattern, handler }
+    Route {
+        method,
+        pattern,
+        handler,
+    }
 }
 
 /// Earlier routes win: literal paths come before the `{status}` and bare `{repo}` routes
@@ -46,18 +50,62 @@ const fn route(method: Method, pattern: &'static str, handler: Handler) -> Route
 pub static ROUTES: &[Route] = &[
     route(Method::GET, "/api/whoami-v2", Handler::WhoAmI),
     route(Method::GET, "/api/agent-harnesses", Handler::AgentHarnesses),
-    route(Method::GET, "/api/{type}/{repo}/auth-check", Handler::AuthCheck),
-    route(Method::GET, "/api/{type}/{repo}/auth-check/write", Handler::AuthCheckWrite),
-    route(Method::PUT, "/api/{type}/{repo}/settings", Handler::UpdateSettings),
-    route(Method::POST, "/api/{type}/{repo}/user-access-request/handle", Handler::HandleRequest),
-    route(Method::POST, "/api/{type}/{repo}/user-access-request/grant", Handler::GrantAccess),
-    route(Method::POST, "/api/{type}/{repo}/user-access-request/cancel", Handler::WithdrawRequest),
-    route(Method::GET, "/api/{type}/{repo}/user-access-request/me", Handler::OwnRequest),
-    route(Method::GET, "/api/{type}/{repo}/user-access-request/report", Handler::AccessReport),
-    route(Method::GET, "/api/{type}/{repo}/user-access-request/{status}", Handler::ListRequests),
+    route(
+        Method::GET,
+        "/api/{type}/{repo}/auth-check",
+        Handler::AuthCheck,
+    ),
+    route(
+        Method::GET,
+        "/api/{type}/{repo}/auth-check/write",
+        Handler::AuthCheckWrite,
+    ),
+    route(
+        Method::PUT,
+        "/api/{type}/{repo}/settings",
+        Handler::UpdateSettings,
+    ),
+    route(
+        Method::POST,
+        "/api/{type}/{repo}/user-access-request/handle",
+        Handler::HandleRequest,
+    ),
+    route(
+        Method::POST,
+        "/api/{type}/{repo}/user-access-request/grant",
+        Handler::GrantAccess,
+    ),
+    route(
+        Method::POST,
+        "/api/{type}/{repo}/user-access-request/cancel",
+        Handler::WithdrawRequest,
+    ),
+    route(
+        Method::GET,
+        "/api/{type}/{repo}/user-access-request/me",
+        Handler::OwnRequest,
+    ),
+    route(
+        Method::GET,
+        "/api/{type}/{repo}/user-access-request/report",
+        Handler::AccessReport,
+    ),
+    route(
+        Method::GET,
+        "/api/{type}/{repo}/user-access-request/{status}",
+        Handler::ListRequests,
+    ),
     route(Method::GET, "/api/{type}/{repo}", Handler::RepoInfo),
-    route(Method::POST, "/datasets/{repo}/ask-access", Handler::AskAccess),
-    route(Method::POST, "/spaces/{repo}/ask-access", Handler::AskAccess),
+    route(
+        Method::POST,
+        "/datasets/{repo}/ask-access",
+        Handler::AskAccess,
+    ),
+    route(
+        Method::POST,
+        "/spaces/{repo}/ask-access",
+        Handler::AskAccess,
+    ),
     route(Method::POST, "/{repo}/ask-access", Handler::AskAccess),
 ];
 
@@ -102,7 +150,11 @@ static COMPILED: LazyLock<Vec<CompiledRoute>> = LazyLock::new(|| {
                 Some(Segment::Literal("spaces")) => RepoType::Space,
                 _ => RepoType::Model,
             };
-            CompiledRoute { route, segments, implied_type }
+            CompiledRoute {
+                route,
+                segments,
+                implied_type,
+            }
         })
         .collect()
 });
@@ -153,8 +205,14 @@ impl Captured<'_> {
                     .map_err(|e| Error::BadRequest(format!("Invalid repo id: {e}")))
             })
             .transpose()?;
-        let status = self.status.map(|s| s.parse().expect("matched against the statuses"));
-        Ok(RouteMatch { handler: compiled.route.handler, repo, status })
+        let status = self
+            .status
+            .map(|s| s.parse().expect("matched against the statuses"));
+        Ok(RouteMatch {
+            handler: compiled.route.handler,
+            repo,
+            status,
+        })
     }
 }
 
@@ -203,7 +261,9 @@ const MAX_PATH_LEN: usize = 2048;
 /// (an encoded slash would smuggle one segment into two), nor be anything but UTF-8.
 fn decode_segments(raw_path: &str) -> Result<Vec<String>> {
     if raw_path.len() > MAX_PATH_LEN {
-        return Err(Error::BadRequest(format!("The path is longer than {MAX_PATH_LEN} bytes")));
+        return Err(Error::BadRequest(format!(
+            "The path is longer than {MAX_PATH_LEN} bytes"
+        )));
     }
     let path = raw_path.strip_prefix('/').unwrap_or(raw_path);
     let path = path.strip_suffix('/').unwrap_or(path);
@@ -213,7 +273,9 @@ fn decode_segments(raw_path: &str) -> Result<Vec<String>> {
                 .decode_utf8()
                 .map_err(|_| Error::BadRequest("The path is not valid UTF-8".into()))?;
             if decoded.contains('/') {
-                return Err(Error::BadRequest("Encoded slashes are not allowed in paths".into()));
+                return Err(Error::BadRequest(
+                    "Encoded slashes are not allowed in paths".into(),
+                ));
             }
             Ok(decoded.into_owned())
         })
@@ -249,12 +311,21 @@ mod tests {
     #[test]
     fn literal_request_routes_win_over_the_status_listing() {
         let base = "/api/models/org/m/user-access-request";
-        assert_eq!(handler(Method::GET, &format!("{base}/me")), Handler::OwnRequest);
-        assert_eq!(handler(Method::GET, &format!("{base}/report")), Handler::AccessReport);
+        assert_eq!(
+            handler(Method::GET, &format!("{base}/me")),
+            Handler::OwnRequest
+        );
+        assert_eq!(
+            handler(Method::GET, &format!("{base}/report")),
+            Handler::AccessReport
+        );
         let listing = find(&Method::GET, &format!("{base}/rejected")).unwrap();
         assert_eq!(listing.handler, Handler::ListRequests);
         assert_eq!(listing.status, Some(RequestStatus::Rejected));
-        assert_eq!(handler(Method::POST, &format!("{base}/handle")), Handler::HandleRequest);
+        assert_eq!(
+            handler(Method::POST, &format!("{base}/handle")),
+            Handler::HandleRequest
+        );
     }
 
     #[test]
@@ -269,7 +340,10 @@ mod tests {
 
     #[test]
     fn head_is_answered_by_get_routes() {
-        assert_eq!(handler(Method::HEAD, "/api/models/org/m"), Handler::RepoInfo);
+        assert_eq!(
+            handler(Method::HEAD, "/api/models/org/m"),
+            Handler::RepoInfo
+        );
     }
 
     #[test]
@@ -282,8 +356,14 @@ mod tests {
 
     #[test]
     fn unknown_paths_and_types_match_nothing() {
-        assert!(matches!(find(&Method::GET, "/api/foos/org/m"), Err(Error::NoSuchRoute)));
-        assert!(matches!(find(&Method::GET, "/api/models/a/b/c/d"), Err(Error::NoSuchRoute)));
+        assert!(matches!(
+            find(&Method::GET, "/api/foos/org/m"),
+            Err(Error::NoSuchRoute)
+        ));
+        assert!(matches!(
+            find(&Method::GET, "/api/models/a/b/c/d"),
+            Err(Error::NoSuchRoute)
+        ));
         assert!(matches!(
             find(&Method::GET, "/api/models/org/m/user-access-request/maybe"),
             Err(Error::NoSuchRoute) | Err(Error::MethodNotAllowed(_))
@@ -298,9 +378,15 @@ mod tests {
             "/api/models/org%2Fm/auth-check",
             "/api/models/%ff/auth-check",
         ] {
-            assert!(matches!(find(&Method::GET, path), Err(Error::BadRequest(_))), "{path}");
+            assert!(
+                matches!(find(&Method::GET, path), Err(Error::BadRequest(_))),
+                "{path}"
+            );
         }
         let long = format!("/api/models/{}", "a".repeat(3000));
-        assert!(matches!(find(&Method::GET, &long), Err(Error::BadRequest(_))));
+        assert!(matches!(
+            find(&Method::GET, &long),
+            Err(Error::BadRequest(_))
+        ));
     }
 }

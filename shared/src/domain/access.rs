@@ -37,16 +37,28 @@ mod tests {
 
     #[test]
     fn a_user_is_admin_of_their_own_namespace() {
-        assert_eq!(repo_role(&name("alice"), &name("alice"), None), Some(RepoRole::Admin));
+        assert_eq!(
+            repo_role(&name("alice"), &name("alice"), None),
+            Some(RepoRole::Admin)
+        );
     }
 
     #[test]
     fn an_org_member_has_their_membership_role() {
         let org = name("org");
         let bob = name("bob");
-        assert_eq!(repo_role(&bob, &org, Some(OrgRole::Read)), Some(RepoRole::Read));
-        assert_eq!(repo_role(&bob, &org, Some(OrgRole::Write)), Some(RepoRole::Write));
-        assert_eq!(repo_role(&bob, &org, Some(OrgRole::Admin)), Some(RepoRole::Admin));
+        assert_eq!(
+            repo_role(&bob, &org, Some(OrgRole::Read)),
+            Some(RepoRole::Read)
+        );
+        assert_eq!(
+            repo_role(&bob, &org, Some(OrgRole::Write)),
+            Some(RepoRole::Write)
+        );
+        assert_eq!(
+            repo_role(&bob, &org, Some(OrgRole::Admin)),
+            Some(RepoRole::Admin)
+        );
     }
 
     #[test]

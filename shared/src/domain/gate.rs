@@ -61,8 +61,12 @@ mod tests {
 
     const VISIBILITIES: [Visibility; 2] = [Visibility::Public, Visibility::Private];
     const GATES: [GateMode; 3] = [GateMode::Off, GateMode::Auto, GateMode::Manual];
-    const ROLES: [Option<RepoRole>; 4] =
-        [None, Some(RepoRole::Read), Some(RepoRole::Write), Some(RepoRole::Admin)];
+    const ROLES: [Option<RepoRole>; 4] = [
+        None,
+        Some(RepoRole::Read),
+        Some(RepoRole::Write),
+        Some(RepoRole::Admin),
+    ];
     const REQUESTS: [Option<RequestStatus>; 4] = [
         None,
         Some(RequestStatus::Pending),
@@ -94,13 +98,20 @@ mod tests {
         let mut checked = 0;
         for visibility in VISIBILITIES {
             for gate in GATES {
-                let anonymous = GateInput { visibility, gate, caller: None };
+                let anonymous = GateInput {
+                    visibility,
+                    gate,
+                    caller: None,
+                };
                 assert_eq!(decide(anonymous), expected(anonymous), "{anonymous:?}");
                 checked += 1;
                 for role in ROLES {
                     for request in REQUESTS {
-                        let input =
-                            GateInput { visibility, gate, caller: Some(CallerAccess { role, request }) };
+                        let input = GateInput {
+                            visibility,
+                            gate,
+                            caller: Some(CallerAccess { role, request }),
+                        };
                         assert_eq!(decide(input), expected(input), "{input:?}");
                         checked += 1;
                     }
@@ -112,10 +123,20 @@ mod tests {
 
     #[test]
     fn an_accepted_request_opens_a_public_gated_repo_but_not_a_private_one() {
-        let caller = Some(CallerAccess { role: None, request: Some(RequestStatus::Accepted) });
-        let public = GateInput { visibility: Visibility::Public, gate: GateMode::Manual, caller };
+        let caller = Some(CallerAccess {
+            role: None,
+            request: Some(RequestStatus::Accepted),
+        });
+        let public = GateInput {
+            visibility: Visibility::Public,
+            gate: GateMode::Manual,
+            caller,
+        };
         assert_eq!(decide(public), Decision::Allow);
-        let private = GateInput { visibility: Visibility::Private, ..public };
+        let private = GateInput {
+            visibility: Visibility::Private,
+            ..public
+        };
         assert_eq!(decide(private), Decision::Deny(Denial::RepoNotFound));
     }
 }

@@ -17,7 +17,9 @@ impl ObjectId {
     pub fn parse(text: &str) -> Option<Self> {
         let mut bytes = [0u8; 12];
         hex::decode_to_slice(text, &mut bytes).ok()?;
-        text.bytes().all(|b| !b.is_ascii_uppercase()).then_some(Self(bytes))
+        text.bytes()
+            .all(|b| !b.is_ascii_uppercase())
+            .then_some(Self(bytes))
     }
 }
 

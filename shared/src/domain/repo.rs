@@ -99,12 +99,17 @@ impl RepoId {
             })
         };
         match text.split('/').collect::<Vec<_>>().as_slice() {
-            [name] => Ok(Self { namespace: None, name: segment(name)? }),
+            [name] => Ok(Self {
+                namespace: None,
+                name: segment(name)?,
+            }),
             [namespace, name] => Ok(Self {
-                namespace: Some(Name::parse(namespace).map_err(|reason| RepoIdError::Segment {
-                    id: text.to_owned(),
-                    reason,
-                })?),
+                namespace: Some(
+                    Name::parse(namespace).map_err(|reason| RepoIdError::Segment {
+                        id: text.to_owned(),
+                        reason,
+                    })?,
+                ),
                 name: segment(name)?,
             }),
             _ => Err(RepoIdError::TooManySegments(text.to_owned())),
@@ -257,7 +262,11 @@ impl Visibility {
     }
 
     pub fn from_private(private: bool) -> Self {
-        if private { Visibility::Private } else { Visibility::Public }
+        if private {
+            Visibility::Private
+        } else {
+            Visibility::Public
+        }
     }
 }
 

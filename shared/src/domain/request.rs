@@ -14,8 +14,11 @@ pub enum RequestStatus {
 }
 
 impl RequestStatus {
-    pub const ALL: [RequestStatus; 3] =
-        [RequestStatus::Pending, RequestStatus::Accepted, RequestStatus::Rejected];
+    pub const ALL: [RequestStatus; 3] = [
+        RequestStatus::Pending,
+        RequestStatus::Accepted,
+        RequestStatus::Rejected,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -57,8 +60,13 @@ pub struct Review {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RequestState {
     Pending,
-    Accepted { review: Option<Review> },
-    Rejected { review: Review, reason: Option<String> },
+    Accepted {
+        review: Option<Review>,
+    },
+    Rejected {
+        review: Review,
+        reason: Option<String>,
+    },
 }
 
 impl RequestState {
@@ -156,7 +164,9 @@ impl AccessRequest {
         let review = Review { by: by.clone(), at };
         let state = match to {
             RequestStatus::Pending => RequestState::Pending,
-            RequestStatus::Accepted => RequestState::Accepted { review: Some(review) },
+            RequestStatus::Accepted => RequestState::Accepted {
+                review: Some(review),
+            },
             RequestStatus::Rejected => RequestState::Rejected { review, reason },
         };
         Ok(AccessRequest {
@@ -206,23 +216,57 @@ impl AuditAction {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Requested, Self::Reviewed, Self::Granted, Self::Withdrawn]
-            .into_iter()
-            .find(|a| a.as_str() == text)
+        [
+            Self::Requested,
+            Self::Reviewed,
+            Self::Granted,
+            Self::Withdrawn,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == text)
     }
 }
 
 impl AuditRecord {
-    /// The record of a request going from `before` (`None`: it did not exist) to `after`
-    /// (`None`: it was withdrawn).
-    pub fn of_change(
+    /// The record of a new request.
+    pub fn created(
         action: AuditAction,
         actor: Option<&Name>,
+        after: &AccessRequest,
+        at: Timestamp,
+    ) -> Self {
+        Self::of(action, actor, after, None, Some(after), at)
+    }
+
+    /// The record of a request moving from `before` to `after`.
+    pub fn changed(
+        action: AuditAction,
+        actor: Option<&Name>,
+        before: &AccessRequest,
+        after: &AccessRequest,
+        at: Timestamp,
+    ) -> Self {
+        Self::of(action, actor, after, Some(before), Some(after), at)
+    }
+
+    /// The record of a request that was withdrawn.
+    pub fn removed(
+        action: AuditAction,
+        actor: Option<&Name>,
+        before: &AccessRequest,
+        at: Timestamp,
+    ) -> Self {
+        Self::of(action, actor, before, Some(before), None, at)
+    }
+
+    fn of(
+        action: AuditAction,
+        actor: Option<&Name>,
+        subject: &AccessRequest,
         before: Option<&AccessRequest>,
         after: Option<&AccessRequest>,
         at: Timestamp,
     ) -> Self {
-        let subject = after.or(before).expect("a change has a before or an after");
         AuditRecord {
             request_id: subject.id,
             repo: subject.repo.clone(),
@@ -231,7 +275,9 @@ impl AuditRecord {
             actor: actor.cloned(),
             from: before.map(AccessRequest::status),
             to: after.map(AccessRequest::status),
-            reason: after.and_then(|r| r.state.rejection_reason()).map(str::to_owned),
+            reason: after
+                .and_then(|r| r.state.rejection_reason())
+                .map(str::to_owned),
             at,
         }
     }
@@ -247,7 +293,10 @@ mod tests {
             id: ObjectId::random(),
             repo: RepoRef::new(RepoType::Model, RepoId::parse("org/m").unwrap()),
             user: Name::parse("alice").unwrap(),
-            contact: Contact { fullname: "Alice".into(), email: None },
+            contact: Contact {
+                fullname: "Alice".into(),
+                email: None,
+            },
             answers: Answers::default(),
             state: RequestState::Pending,
             created_at: Timestamp::from_millis(1),
@@ -289,7 +338,9 @@ mod tests {
             .unwrap();
         assert_eq!(rejected.state.rejection_reason(), Some("no"));
         assert_eq!(rejected.state.review().unwrap().by, owner);
-        let back = rejected.reviewed(RequestStatus::Pending, &owner, None, at).unwrap();
+        let back = rejected
+            .reviewed(RequestStatus::Pending, &owner, None, at)
+            .unwrap();
         assert_eq!(back.state, RequestState::Pending);
         assert_eq!(back.state.review(), None);
     }
@@ -302,15 +353,14 @@ mod tests {
         let after = before
             .reviewed(RequestStatus::Rejected, &owner, Some("late".into()), at)
             .unwrap();
-        let record = AuditRecord::of_change(
-            AuditAction::Reviewed,
-            Some(&owner),
-            Some(&before),
-            Some(&after),
-            at,
-        );
+        let record = AuditRecord::changed(AuditAction::Reviewed, Some(&owner), &before, &after, at);
         assert_eq!(record.from, Some(RequestStatus::Pending));
         assert_eq!(record.to, Some(RequestStatus::Rejected));
         assert_eq!(record.reason.as_deref(), Some("late"));
+        let withdrawn = AuditRecord::removed(AuditAction::Withdrawn, None, &after, at);
+        assert_eq!(
+            (withdrawn.from, withdrawn.to),
+            (Some(RequestStatus::Rejected), None)
+        );
     }
 }

@@ -29,8 +29,8 @@ impl Timestamp {
         if let Ok(date) = time::Date::parse(text, date_only) {
             return Some(Self::from_datetime(date.midnight().assume_utc()));
         }
-        let parsed = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-            .ok()?;
+        let parsed =
+            OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
         text.ends_with('Z').then(|| Self::from_datetime(parsed))
     }
 
@@ -46,7 +46,12 @@ impl Timestamp {
     /// The UTC calendar day, `YYYY-MM-DD`.
     pub fn day(self) -> String {
         let date = self.datetime().date();
-        format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+        format!(
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            u8::from(date.month()),
+            date.day()
+        )
     }
 }
 
@@ -79,7 +84,10 @@ mod tests {
     fn timestamps_are_written_with_milliseconds_and_a_z() {
         let at = Timestamp::parse("2023-11-23T18:04:53.828Z").unwrap();
         assert_eq!(at.to_string(), "2023-11-23T18:04:53.828Z");
-        assert_eq!(Timestamp::from_millis(0).to_string(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            Timestamp::from_millis(0).to_string(),
+            "1970-01-01T00:00:00.000Z"
+        );
     }
 
     #[test]

@@ -30,7 +30,9 @@ impl FromStr for TokenRole {
         match text {
             "read" => Ok(TokenRole::Read),
             "write" => Ok(TokenRole::Write),
-            _ => Err(format!("unknown token role '{text}': expected read or write")),
+            _ => Err(format!(
+                "unknown token role '{text}': expected read or write"
+            )),
         }
     }
 }

@@ -21,8 +21,18 @@ pub enum NameError {
 
 /// Words that are paths of the server itself, so no user or organization may take them.
 const RESERVED: &[&str] = &[
-    "api", "datasets", "spaces", "models", "login", "logout", "settings", "static", "new",
-    "organizations", "docs", "resolve",
+    "api",
+    "datasets",
+    "spaces",
+    "models",
+    "login",
+    "logout",
+    "settings",
+    "static",
+    "new",
+    "organizations",
+    "docs",
+    "resolve",
 ];
 
 /// A user name, an organization name, or one segment of a repo id.
@@ -47,7 +57,10 @@ impl Name {
         if text.len() > 96 {
             return Err(NameError::TooLong(text.chars().take(96).collect()));
         }
-        if !text.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)) {
+        if !text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+        {
             return Err(NameError::BadCharacter(text.to_owned()));
         }
         let edge = |b: u8| b == b'-' || b == b'.';
@@ -104,7 +117,10 @@ impl Email {
             return Err("an email address is at most 254 characters".into());
         }
         if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err(format!("'{}' is not a valid email address", text.escape_debug()));
+            return Err(format!(
+                "'{}' is not a valid email address",
+                text.escape_debug()
+            ));
         }
         let address = email_address::EmailAddress::parse_with_options(
             text,
@@ -181,7 +197,9 @@ impl FromStr for OrgRole {
             "read" => Ok(OrgRole::Read),
             "write" => Ok(OrgRole::Write),
             "admin" => Ok(OrgRole::Admin),
-            _ => Err(format!("unknown role '{text}': expected admin, write or read")),
+            _ => Err(format!(
+                "unknown role '{text}': expected admin, write or read"
+            )),
         }
     }
 }

@@ -22,7 +22,10 @@ pub fn gate_card(view: &RepoView) -> Result<GateCard> {
     let front_matter = view.repo.front_matter.as_deref().unwrap_or("");
     crate::card::parse_front_matter(front_matter)
         .and_then(|card_data| GateCard::from_card_data(&card_data))
-        .map_err(|error| Error::InvalidCard { repo: view.repo_ref().clone(), error })
+        .map_err(|error| Error::InvalidCard {
+            repo: view.repo_ref().clone(),
+            error,
+        })
 }
 
 /// A caller asks for access with their answers to the repo's form. In automatic mode the
@@ -42,9 +45,10 @@ pub async fn ask(
     }
     if let Some(existing) = store.access_request(view.repo_ref(), caller.name()).await? {
         return Err(match existing.status() {
-            RequestStatus::Rejected => {
-                Error::Gated { repo: view.repo_ref().clone(), denial: Denial::GatedRejected }
-            }
+            RequestStatus::Rejected => Error::Gated {
+                repo: view.repo_ref().clone(),
+                denial: Denial::GatedRejected,
+            },
             RequestStatus::Pending => Error::Conflict(format!(
                 "You already asked for access to {}; your request is awaiting review",
                 view.repo_ref()
@@ -74,24 +78,35 @@ pub async fn ask(
         updated_at: now,
         version: 1,
     };
-    let audit =
-        AuditRecord::of_change(AuditAction::Requested, Some(caller.name()), None, Some(&request), now);
-    store.insert_request(&request, &audit).await.map_err(|e| match e {
-        StoreError::Conflict => Error::Conflict(format!(
-            "You already asked for access to {}",
-            view.repo_ref()
-        )),
-        other => other.into(),
-    })?;
+    let audit = AuditRecord::created(AuditAction::Requested, Some(caller.name()), &request, now);
+    store
+        .insert_request(&request, &audit)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict => Error::Conflict(format!(
+                "You already asked for access to {}",
+                view.repo_ref()
+            )),
+            other => other.into(),
+        })?;
     Ok(request)
 }
 
 /// The caller's own request on the repo.
-pub async fn own_request(store: &dyn Store, caller: &Caller, view: &RepoView) -> Result<AccessRequest> {
+pub async fn own_request(
+    store: &dyn Store,
+    caller: &Caller,
+    view: &RepoView,
+) -> Result<AccessRequest> {
     store
         .access_request(view.repo_ref(), caller.name())
         .await?
-        .ok_or_else(|| Error::NotFound(format!("You have no access request for {}", view.repo_ref())))
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "You have no access request for {}",
+                view.repo_ref()
+            ))
+        })
 }
 
 /// The caller withdraws their own pending or accepted request, and may ask again later. A
@@ -99,16 +114,21 @@ pub async fn own_request(store: &dyn Store, caller: &Caller, view: &RepoView) ->
 pub async fn withdraw(store: &dyn Store, caller: &Caller, view: &RepoView) -> Result<()> {
     let request = own_request(store, caller, view).await?;
     if request.status() == RequestStatus::Rejected {
-        return Err(Error::Gated { repo: view.repo_ref().clone(), denial: Denial::GatedRejected });
+        return Err(Error::Gated {
+            repo: view.repo_ref().clone(),
+            denial: Denial::GatedRejected,
+        });
     }
-    let audit = AuditRecord::of_change(
+    let audit = AuditRecord::removed(
         AuditAction::Withdrawn,
         Some(caller.name()),
-        Some(&request),
-        None,
+        &request,
         Timestamp::now(),
     );
-    store.delete_request(&request, &audit).await.map_err(conflict_message)
+    store
+        .delete_request(&request, &audit)
+        .await
+        .map_err(conflict_message)
 }
 
 /// Which request a reviewer means: by its user, or by its id (client 2.x).
@@ -135,26 +155,46 @@ pub async fn review(
             if store.user(user).await?.is_none() {
                 return Err(Error::NotFound(format!("User '{user}' not found")));
             }
-            store.access_request(view.repo_ref(), user).await?.ok_or_else(|| {
-                Error::NotFound(format!("User '{user}' has no access request for {}", view.repo_ref()))
-            })?
+            store
+                .access_request(view.repo_ref(), user)
+                .await?
+                .ok_or_else(|| {
+                    Error::NotFound(format!(
+                        "User '{user}' has no access request for {}",
+                        view.repo_ref()
+                    ))
+                })?
         }
         RequestTarget::Id(id) => store
             .access_request_by_id(view.repo_ref(), *id)
             .await?
             .ok_or_else(|| {
-                Error::NotFound(format!("Access request '{id}' not found for {}", view.repo_ref()))
+                Error::NotFound(format!(
+                    "Access request '{id}' not found for {}",
+                    view.repo_ref()
+                ))
             })?,
     };
     let now = Timestamp::now();
     let next = current
         .reviewed(status, reviewer.name(), reason, now)
         .map_err(|already| {
-            Error::NotFound(format!("The access request of '{}' is {}", current.user, already.0))
+            Error::NotFound(format!(
+                "The access request of '{}' is {}",
+                current.user, already.0
+            ))
         })?;
-    let audit =
-        AuditRecord::of_change(AuditAction::Reviewed, Some(reviewer.name()), Some(&current), Some(&next), now);
-    store.update_request(&next, &audit).await.map_err(conflict_message)?;
+    let audit = AuditRecord::changed(
+        AuditAction::Reviewed,
+        Some(reviewer.name()),
+        &current,
+        &next,
+        now,
+    );
+    store
+        .update_request(&next, &audit)
+        .await
+        .map_err(conflict_message)?;
     Ok(next)
 }
 
@@ -183,14 +223,17 @@ pub async fn grant(
         let next = current
             .reviewed(RequestStatus::Accepted, reviewer.name(), None, now)
             .map_err(|already| Error::BadRequest(already.to_string()))?;
-        let audit = AuditRecord::of_change(
+        let audit = AuditRecord::changed(
             AuditAction::Granted,
             Some(reviewer.name()),
-            Some(&current),
-            Some(&next),
+            &current,
+            &next,
             now,
         );
-        store.update_request(&next, &audit).await.map_err(conflict_message)?;
+        store
+            .update_request(&next, &audit)
+            .await
+            .map_err(conflict_message)?;
         return Ok(next);
     }
     let request = AccessRequest {
@@ -198,18 +241,26 @@ pub async fn grant(
         repo: view.repo_ref().clone(),
         user: grantee.name.clone(),
         // The Hub shows no email for users who were granted access without asking.
-        contact: Contact { fullname: grantee.fullname, email: None },
+        contact: Contact {
+            fullname: grantee.fullname,
+            email: None,
+        },
         answers: Default::default(),
         state: RequestState::Accepted {
-            review: Some(Review { by: reviewer.name().clone(), at: now }),
+            review: Some(Review {
+                by: reviewer.name().clone(),
+                at: now,
+            }),
         },
         created_at: now,
         updated_at: now,
         version: 1,
     };
-    let audit =
-        AuditRecord::of_change(AuditAction::Granted, Some(reviewer.name()), None, Some(&request), now);
-    store.insert_request(&request, &audit).await.map_err(conflict_message)?;
+    let audit = AuditRecord::created(AuditAction::Granted, Some(reviewer.name()), &request, now);
+    store
+        .insert_request(&request, &audit)
+        .await
+        .map_err(conflict_message)?;
     Ok(request)
 }
 

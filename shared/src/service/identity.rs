@@ -22,7 +22,10 @@ impl Caller {
 
 /// Reads `Authorization: Bearer <token>`. No header means an anonymous caller; a header
 /// that names no live token is refused rather than treated as anonymous.
-pub async fn authenticate(store: &dyn Store, authorization: Option<&str>) -> Result<Option<Caller>> {
+pub async fn authenticate(
+    store: &dyn Store,
+    authorization: Option<&str>,
+) -> Result<Option<Caller>> {
     let Some(header) = authorization else {
         return Ok(None);
     };
@@ -31,7 +34,10 @@ pub async fn authenticate(store: &dyn Store, authorization: Option<&str>) -> Res
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .and_then(|(_, secret)| TokenSecret::parse(secret.trim()).ok())
         .ok_or(Error::InvalidToken)?;
-    let token = store.token(&secret.digest()).await?.ok_or(Error::InvalidToken)?;
+    let token = store
+        .token(&secret.digest())
+        .await?
+        .ok_or(Error::InvalidToken)?;
     let user = store.user(&token.user).await?.ok_or(Error::InvalidToken)?;
     Ok(Some(Caller { user, token }))
 }
@@ -91,11 +97,17 @@ impl RepoView {
         let input = GateInput {
             visibility: self.repo.visibility,
             gate: self.repo.gate,
-            caller: caller.map(|_| CallerAccess { role: self.role, request }),
+            caller: caller.map(|_| CallerAccess {
+                role: self.role,
+                request,
+            }),
         };
         match decide(input) {
             Decision::Allow => Ok(()),
-            Decision::Deny(denial) => Err(Error::Gated { repo: self.repo_ref().clone(), denial }),
+            Decision::Deny(denial) => Err(Error::Gated {
+                repo: self.repo_ref().clone(),
+                denial,
+            }),
         }
     }
 }
@@ -107,10 +119,14 @@ pub async fn visible_repo(
     caller: Option<&Caller>,
     repo: &RepoRef,
 ) -> Result<RepoView> {
-    let not_found = || Error::RepoNotFound { anonymous: caller.is_none() };
+    let not_found = || Error::RepoNotFound {
+        anonymous: caller.is_none(),
+    };
     let found = store.repo(repo).await?.ok_or_else(not_found)?;
     let role = match caller {
-        Some(caller) if caller.name() == &found.owner => repo_role(caller.name(), &found.owner, None),
+        Some(caller) if caller.name() == &found.owner => {
+            repo_role(caller.name(), &found.owner, None)
+        }
         Some(caller) => {
             let membership = store.member_role(&found.owner, caller.name()).await?;
             repo_role(caller.name(), &found.owner, membership)

@@ -47,10 +47,12 @@ pub async fn create_repo(store: &dyn Store, new: NewRepo) -> Result<Repo> {
             )));
         }
     };
-    let owner_exists = store.user(&owner).await?.is_some()
-        || store.organization(&owner).await?.is_some();
+    let owner_exists =
+        store.user(&owner).await?.is_some() || store.organization(&owner).await?.is_some();
     if !owner_exists {
-        return Err(Error::NotFound(format!("No user or organization named '{owner}'")));
+        return Err(Error::NotFound(format!(
+            "No user or organization named '{owner}'"
+        )));
     }
     let now = Timestamp::now();
     let repo = Repo {
@@ -150,7 +152,9 @@ fn check_path(path: &str) -> Result<()> {
         || path.len() > MAX_PATH_LEN
         || path.starts_with('/')
         || path.chars().any(|c| c.is_control() || c == '\\')
-        || path.split('/').any(|part| part.is_empty() || part == "." || part == "..");
+        || path
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..");
     if bad {
         return Err(Error::BadRequest(format!(
             "'{}' is not a valid file path in a repo",
@@ -169,7 +173,10 @@ pub struct CardView {
 
 pub fn card_view(repo: &Repo) -> CardView {
     let Some(yaml) = repo.front_matter.as_deref() else {
-        return CardView { card_data: None, gate_card: Ok(None) };
+        return CardView {
+            card_data: None,
+            gate_card: Ok(None),
+        };
     };
     match crate::card::parse_front_matter(yaml) {
         Ok(card_data) => {
@@ -181,9 +188,15 @@ pub fn card_view(repo: &Repo) -> CardView {
             } else {
                 Ok(None)
             };
-            CardView { card_data: Some(card_data), gate_card }
+            CardView {
+                card_data: Some(card_data),
+                gate_card,
+            }
         }
-        Err(error) => CardView { card_data: None, gate_card: Err(error) },
+        Err(error) => CardView {
+            card_data: None,
+            gate_card: Err(error),
+        },
     }
 }
 
@@ -201,7 +214,16 @@ mod tests {
 
     #[test]
     fn paths_that_escape_the_repo_are_refused() {
-        for bad in ["", "/etc/passwd", "a/../b", "..", "a//b", "./a", "a\\b", "a\nb"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "a/../b",
+            "..",
+            "a//b",
+            "./a",
+            "a\\b",
+            "a\nb",
+        ] {
             assert!(check_path(bad).is_err(), "{bad:?}");
         }
         assert!(check_path("sub dir/file.txt").is_ok());
@@ -213,7 +235,10 @@ mod tests {
         let a = commit_id(None, "org/m", &[file_entry("a", b"1")], at);
         let b = commit_id(None, "org/m", &[file_entry("a", b"2")], at);
         assert_eq!(a.len(), 40);
-        assert!(a.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
         assert_ne!(a, b);
     }
 }

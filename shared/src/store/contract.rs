@@ -168,11 +168,10 @@ fn request(repo: &RepoRef, user: &str, created_at: Timestamp) -> AccessRequest {
 }
 
 fn requested(request: &AccessRequest) -> AuditRecord {
-    AuditRecord::of_change(
+    AuditRecord::created(
         AuditAction::Requested,
         Some(&request.user),
-        None,
-        Some(request),
+        request,
         request.created_at,
     )
 }
@@ -186,20 +185,15 @@ fn reviewed(
     at: Timestamp,
 ) -> (AccessRequest, AuditRecord) {
     let reviewer = name(reviewer);
-    let after =
-        before.reviewed(to, &reviewer, reason.map(str::to_owned), at).expect("a change of status");
-    let audit = AuditRecord::of_change(
-        AuditAction::Reviewed,
-        Some(&reviewer),
-        Some(before),
-        Some(&after),
-        at,
-    );
+    let after = before
+        .reviewed(to, &reviewer, reason.map(str::to_owned), at)
+        .expect("a change of status");
+    let audit = AuditRecord::changed(AuditAction::Reviewed, Some(&reviewer), before, &after, at);
     (after, audit)
 }
 
 fn withdrawn(request: &AccessRequest, at: Timestamp) -> AuditRecord {
-    AuditRecord::of_change(AuditAction::Withdrawn, Some(&request.user), Some(request), None, at)
+    AuditRecord::removed(AuditAction::Withdrawn, Some(&request.user), request, at)
 }
 
 async fn given_users<S: Store>(store: &S, names: &[&str]) {
@@ -209,7 +203,10 @@ async fn given_users<S: Store>(store: &S, names: &[&str]) {
 }
 
 async fn given_repo<S: Store>(store: &S, repo_ref: &RepoRef) {
-    store.create_repo(&repo(repo_ref)).await.expect("create repo");
+    store
+        .create_repo(&repo(repo_ref))
+        .await
+        .expect("create repo");
 }
 
 /// Stores a pending request of `user` (who must exist) on `repo` (which must exist).
@@ -220,7 +217,10 @@ async fn given_request<S: Store>(
     created_at: Timestamp,
 ) -> AccessRequest {
     let request = request(repo, user, created_at);
-    store.insert_request(&request, &requested(&request)).await.expect("insert request");
+    store
+        .insert_request(&request, &requested(&request))
+        .await
+        .expect("insert request");
     request
 }
 
@@ -242,11 +242,18 @@ async fn list_all<S: Store>(
             .list_requests(repo, status, cursor.as_ref(), page_size)
             .await
             .expect("list requests");
-        assert!(page.items.len() <= page_size, "a page holds at most the size asked for");
+        assert!(
+            page.items.len() <= page_size,
+            "a page holds at most the size asked for"
+        );
         all.extend(page.items.iter().cloned());
         match page.next {
             Some(next) => {
-                assert_eq!(page.items.len(), page_size, "only the last page may be short");
+                assert_eq!(
+                    page.items.len(),
+                    page_size,
+                    "only the last page may be short"
+                );
                 cursor = Some(next);
             }
             None => return all,
@@ -259,7 +266,10 @@ async fn list_all<S: Store>(
 pub async fn a_created_user_can_be_read_back<S: Store>(store: S) {
     let alice = user("alice");
     store.create_user(&alice).await.expect("create user");
-    let no_email = User { email: None, ..user("bob") };
+    let no_email = User {
+        email: None,
+        ..user("bob")
+    };
     store.create_user(&no_email).await.expect("create user");
 
     assert_eq!(store.user(&alice.name).await.unwrap(), Some(alice));
@@ -269,15 +279,24 @@ pub async fn a_created_user_can_be_read_back<S: Store>(store: S) {
 
 pub async fn a_created_organization_can_be_read_back<S: Store>(store: S) {
     let acme = org("acme");
-    store.create_organization(&acme).await.expect("create organization");
+    store
+        .create_organization(&acme)
+        .await
+        .expect("create organization");
 
     assert_eq!(store.organization(&acme.name).await.unwrap(), Some(acme));
     assert_eq!(store.organization(&name("globex")).await.unwrap(), None);
 }
 
 pub async fn users_and_organizations_share_one_namespace<S: Store>(store: S) {
-    store.create_user(&user("alice")).await.expect("create user");
-    store.create_organization(&org("acme")).await.expect("create organization");
+    store
+        .create_user(&user("alice"))
+        .await
+        .expect("create user");
+    store
+        .create_organization(&org("acme"))
+        .await
+        .expect("create organization");
 
     for result in [
         store.create_user(&user("alice")).await,
@@ -285,7 +304,10 @@ pub async fn users_and_organizations_share_one_namespace<S: Store>(store: S) {
         store.create_organization(&org("acme")).await,
         store.create_organization(&org("alice")).await,
     ] {
-        assert!(matches!(result, Err(StoreError::AlreadyExists(_))), "{result:?}");
+        assert!(
+            matches!(result, Err(StoreError::AlreadyExists(_))),
+            "{result:?}"
+        );
     }
     assert_eq!(store.user(&name("acme")).await.unwrap(), None);
     assert_eq!(store.organization(&name("alice")).await.unwrap(), None);
@@ -306,20 +328,41 @@ pub async fn members_are_listed_in_join_order<S: Store>(store: S) {
     ];
     for (member, role) in joining {
         store.create_user(&user(member)).await.unwrap();
-        store.add_member(&acme, &name(member), role, at(5)).await.expect("add member");
+        store
+            .add_member(&acme, &name(member), role, at(5))
+            .await
+            .expect("add member");
     }
-    store.remove_member(&acme, &name("frank")).await.expect("remove member");
+    store
+        .remove_member(&acme, &name("frank"))
+        .await
+        .expect("remove member");
 
     let members = store.members(&acme).await.unwrap();
-    let listed: Vec<_> = members.iter().map(|m| (m.user.name.as_str(), m.role)).collect();
-    let expected: Vec<_> = joining.into_iter().filter(|(member, _)| *member != "frank").collect();
+    let listed: Vec<_> = members
+        .iter()
+        .map(|m| (m.user.name.as_str(), m.role))
+        .collect();
+    let expected: Vec<_> = joining
+        .into_iter()
+        .filter(|(member, _)| *member != "frank")
+        .collect();
     assert_eq!(listed, expected);
     assert!(members.iter().all(|m| m.joined_at == at(5)));
-    assert_eq!(members[0].user, store.user(&name("grace")).await.unwrap().unwrap());
+    assert_eq!(
+        members[0].user,
+        store.user(&name("grace")).await.unwrap().unwrap()
+    );
 
-    store.add_member(&acme, &name("frank"), OrgRole::Read, at(9)).await.unwrap();
+    store
+        .add_member(&acme, &name("frank"), OrgRole::Read, at(9))
+        .await
+        .unwrap();
     let last = store.members(&acme).await.unwrap().pop().unwrap();
-    assert_eq!((last.user.name, last.role, last.joined_at), (name("frank"), OrgRole::Read, at(9)));
+    assert_eq!(
+        (last.user.name, last.role, last.joined_at),
+        (name("frank"), OrgRole::Read, at(9))
+    );
 }
 
 pub async fn a_membership_needs_an_existing_organization_and_user<S: Store>(store: S) {
@@ -327,17 +370,30 @@ pub async fn a_membership_needs_an_existing_organization_and_user<S: Store>(stor
     store.create_organization(&org("acme")).await.unwrap();
     store.create_user(&user("alice")).await.unwrap();
 
-    let result = store.add_member(&name("globex"), &alice, OrgRole::Read, at(0)).await;
+    let result = store
+        .add_member(&name("globex"), &alice, OrgRole::Read, at(0))
+        .await;
     assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
-    let result = store.add_member(&acme, &name("nobody"), OrgRole::Read, at(0)).await;
+    let result = store
+        .add_member(&acme, &name("nobody"), OrgRole::Read, at(0))
+        .await;
     assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
     let result = store.remove_member(&acme, &alice).await;
     assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
 
-    store.add_member(&acme, &alice, OrgRole::Write, at(0)).await.unwrap();
+    store
+        .add_member(&acme, &alice, OrgRole::Write, at(0))
+        .await
+        .unwrap();
     let result = store.add_member(&acme, &alice, OrgRole::Admin, at(1)).await;
-    assert!(matches!(result, Err(StoreError::AlreadyExists(_))), "{result:?}");
-    assert_eq!(store.member_role(&acme, &alice).await.unwrap(), Some(OrgRole::Write));
+    assert!(
+        matches!(result, Err(StoreError::AlreadyExists(_))),
+        "{result:?}"
+    );
+    assert_eq!(
+        store.member_role(&acme, &alice).await.unwrap(),
+        Some(OrgRole::Write)
+    );
 }
 
 pub async fn a_users_memberships_are_listed_in_join_order<S: Store>(store: S) {
@@ -346,14 +402,32 @@ pub async fn a_users_memberships_are_listed_in_join_order<S: Store>(store: S) {
         store.create_organization(&org(text)).await.unwrap();
     }
     given_users(&store, &["alice", "bob"]).await;
-    store.add_member(&name("globex"), &bob, OrgRole::Admin, at(1)).await.unwrap();
-    store.add_member(&name("acme"), &name("alice"), OrgRole::Admin, at(1)).await.unwrap();
-    store.add_member(&name("acme"), &bob, OrgRole::Read, at(1)).await.unwrap();
+    store
+        .add_member(&name("globex"), &bob, OrgRole::Admin, at(1))
+        .await
+        .unwrap();
+    store
+        .add_member(&name("acme"), &name("alice"), OrgRole::Admin, at(1))
+        .await
+        .unwrap();
+    store
+        .add_member(&name("acme"), &bob, OrgRole::Read, at(1))
+        .await
+        .unwrap();
 
     let memberships = store.memberships(&bob).await.unwrap();
-    let listed: Vec<_> = memberships.iter().map(|(o, role)| (o.name.as_str(), *role)).collect();
-    assert_eq!(listed, [("globex", OrgRole::Admin), ("acme", OrgRole::Read)]);
-    assert_eq!(memberships[0].0, store.organization(&name("globex")).await.unwrap().unwrap());
+    let listed: Vec<_> = memberships
+        .iter()
+        .map(|(o, role)| (o.name.as_str(), *role))
+        .collect();
+    assert_eq!(
+        listed,
+        [("globex", OrgRole::Admin), ("acme", OrgRole::Read)]
+    );
+    assert_eq!(
+        memberships[0].0,
+        store.organization(&name("globex")).await.unwrap().unwrap()
+    );
     assert!(store.memberships(&name("carol")).await.unwrap().is_empty());
 }
 
@@ -361,26 +435,53 @@ pub async fn member_role_is_the_role_of_members_only<S: Store>(store: S) {
     let acme = name("acme");
     store.create_organization(&org("acme")).await.unwrap();
     given_users(&store, &["alice", "bob"]).await;
-    store.add_member(&acme, &name("alice"), OrgRole::Admin, at(0)).await.unwrap();
+    store
+        .add_member(&acme, &name("alice"), OrgRole::Admin, at(0))
+        .await
+        .unwrap();
 
-    assert_eq!(store.member_role(&acme, &name("alice")).await.unwrap(), Some(OrgRole::Admin));
+    assert_eq!(
+        store.member_role(&acme, &name("alice")).await.unwrap(),
+        Some(OrgRole::Admin)
+    );
     assert_eq!(store.member_role(&acme, &name("bob")).await.unwrap(), None);
-    assert_eq!(store.member_role(&name("globex"), &name("alice")).await.unwrap(), None);
+    assert_eq!(
+        store
+            .member_role(&name("globex"), &name("alice"))
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 // ---- tokens ---------------------------------------------------------------------------
 
 pub async fn a_token_is_found_by_its_digest_until_revoked<S: Store>(store: S) {
     given_users(&store, &["alice"]).await;
-    let laptop = TokenRecord { role: TokenRole::Write, ..token("alice", "laptop") };
+    let laptop = TokenRecord {
+        role: TokenRole::Write,
+        ..token("alice", "laptop")
+    };
     let ci = token("alice", "ci");
     store.create_token(&laptop).await.expect("create token");
     store.create_token(&ci).await.expect("create token");
 
-    assert_eq!(store.token(&laptop.digest).await.unwrap(), Some(laptop.clone()));
-    assert_eq!(store.token(&TokenSecret::generate().digest()).await.unwrap(), None);
+    assert_eq!(
+        store.token(&laptop.digest).await.unwrap(),
+        Some(laptop.clone())
+    );
+    assert_eq!(
+        store
+            .token(&TokenSecret::generate().digest())
+            .await
+            .unwrap(),
+        None
+    );
 
-    store.revoke_token(&name("alice"), "laptop").await.expect("revoke token");
+    store
+        .revoke_token(&name("alice"), "laptop")
+        .await
+        .expect("revoke token");
     assert_eq!(store.token(&laptop.digest).await.unwrap(), None);
     assert_eq!(store.token(&ci.digest).await.unwrap(), Some(ci));
     let result = store.revoke_token(&name("alice"), "laptop").await;
@@ -394,11 +495,17 @@ pub async fn display_names_of_tokens_are_unique_per_user<S: Store>(store: S) {
 
     let again = token("alice", "laptop");
     let result = store.create_token(&again).await;
-    assert!(matches!(result, Err(StoreError::AlreadyExists(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(StoreError::AlreadyExists(_))),
+        "{result:?}"
+    );
     assert_eq!(store.token(&again.digest).await.unwrap(), None);
     assert_eq!(store.token(&first.digest).await.unwrap(), Some(first));
 
-    store.create_token(&token("bob", "laptop")).await.expect("another user's token");
+    store
+        .create_token(&token("bob", "laptop"))
+        .await
+        .expect("another user's token");
 }
 
 // ---- repos ----------------------------------------------------------------------------
@@ -415,22 +522,40 @@ pub async fn a_created_repo_can_be_read_back_and_not_created_twice<S: Store>(sto
     };
     store.create_repo(&stored).await.expect("create repo");
 
-    assert_eq!(store.repo(&model("acme/m")).await.unwrap(), Some(stored.clone()));
+    assert_eq!(
+        store.repo(&model("acme/m")).await.unwrap(),
+        Some(stored.clone())
+    );
     assert_eq!(store.repo(&model("acme/other")).await.unwrap(), None);
     let result = store.create_repo(&repo(&model("acme/m"))).await;
-    assert!(matches!(result, Err(StoreError::AlreadyExists(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(StoreError::AlreadyExists(_))),
+        "{result:?}"
+    );
     assert_eq!(store.repo(&model("acme/m")).await.unwrap(), Some(stored));
 }
 
 pub async fn a_dataset_and_a_model_with_the_same_id_are_distinct<S: Store>(store: S) {
     let model_repo = repo(&model("acme/x"));
-    let dataset_repo = Repo { gate: GateMode::Off, ..repo(&repo_ref(RepoType::Dataset, "acme/x")) };
+    let dataset_repo = Repo {
+        gate: GateMode::Off,
+        ..repo(&repo_ref(RepoType::Dataset, "acme/x"))
+    };
     store.create_repo(&model_repo).await.unwrap();
     assert_eq!(store.repo(&dataset_repo.repo).await.unwrap(), None);
-    store.create_repo(&dataset_repo).await.expect("a dataset beside a model");
+    store
+        .create_repo(&dataset_repo)
+        .await
+        .expect("a dataset beside a model");
 
-    assert_eq!(store.repo(&model_repo.repo).await.unwrap(), Some(model_repo));
-    assert_eq!(store.repo(&dataset_repo.repo).await.unwrap(), Some(dataset_repo));
+    assert_eq!(
+        store.repo(&model_repo.repo).await.unwrap(),
+        Some(model_repo)
+    );
+    assert_eq!(
+        store.repo(&dataset_repo.repo).await.unwrap(),
+        Some(dataset_repo)
+    );
 }
 
 pub async fn a_settings_update_changes_only_what_it_names<S: Store>(store: S) {
@@ -441,9 +566,21 @@ pub async fn a_settings_update_changes_only_what_it_names<S: Store>(store: S) {
     };
     store.create_repo(&original).await.unwrap();
 
-    let gate_only = SettingsUpdate { gate: Some(GateMode::Auto), ..Default::default() };
-    let updated = store.update_repo_settings(&m, &gate_only).await.expect("update settings");
-    assert_eq!(updated, Repo { gate: GateMode::Auto, ..original.clone() });
+    let gate_only = SettingsUpdate {
+        gate: Some(GateMode::Auto),
+        ..Default::default()
+    };
+    let updated = store
+        .update_repo_settings(&m, &gate_only)
+        .await
+        .expect("update settings");
+    assert_eq!(
+        updated,
+        Repo {
+            gate: GateMode::Auto,
+            ..original.clone()
+        }
+    );
     assert_eq!(store.repo(&m).await.unwrap(), Some(updated.clone()));
 
     let rest = SettingsUpdate {
@@ -463,9 +600,14 @@ pub async fn a_settings_update_changes_only_what_it_names<S: Store>(store: S) {
     assert_eq!(updated, expected);
     assert_eq!(store.repo(&m).await.unwrap(), Some(updated.clone()));
 
-    let nothing = store.update_repo_settings(&m, &SettingsUpdate::default()).await.unwrap();
+    let nothing = store
+        .update_repo_settings(&m, &SettingsUpdate::default())
+        .await
+        .unwrap();
     assert_eq!(nothing, updated);
-    let result = store.update_repo_settings(&model("acme/none"), &gate_only).await;
+    let result = store
+        .update_repo_settings(&model("acme/none"), &gate_only)
+        .await;
     assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
 }
 
@@ -474,14 +616,31 @@ pub async fn a_commit_adds_and_replaces_files_and_moves_main<S: Store>(store: S)
     given_repo(&store, &m).await;
     let first = NewCommit {
         sha: "1".repeat(40),
-        files: vec![file("weights/model.bin", 3), file("README.md", 1), file("config.json", 2)],
+        files: vec![
+            file("weights/model.bin", 3),
+            file("README.md", 1),
+            file("config.json", 2),
+        ],
         front_matter: None,
         at: at(10),
     };
     let after_first = store.commit(&m, &first).await.expect("commit");
-    assert_eq!(after_first, Repo { sha: first.sha.clone(), last_modified: at(10), ..repo(&m) });
+    assert_eq!(
+        after_first,
+        Repo {
+            sha: first.sha.clone(),
+            last_modified: at(10),
+            ..repo(&m)
+        }
+    );
     assert_eq!(store.repo(&m).await.unwrap(), Some(after_first));
-    let paths: Vec<_> = store.files(&m).await.unwrap().into_iter().map(|f| f.path).collect();
+    let paths: Vec<_> = store
+        .files(&m)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
     assert_eq!(paths, ["README.md", "config.json", "weights/model.bin"]);
 
     let second = NewCommit {
@@ -491,7 +650,14 @@ pub async fn a_commit_adds_and_replaces_files_and_moves_main<S: Store>(store: S)
         at: at(20),
     };
     let after_second = store.commit(&m, &second).await.unwrap();
-    assert_eq!(after_second, Repo { sha: second.sha.clone(), last_modified: at(20), ..repo(&m) });
+    assert_eq!(
+        after_second,
+        Repo {
+            sha: second.sha.clone(),
+            last_modified: at(20),
+            ..repo(&m)
+        }
+    );
     assert_eq!(
         store.files(&m).await.unwrap(),
         [
@@ -517,7 +683,10 @@ pub async fn a_commit_sets_keeps_or_clears_the_front_matter<S: Store>(store: S) 
         at: at(n.into()),
     };
 
-    let set = store.commit(&m, &commit(1, Some(Some("gated: manual\n")))).await.unwrap();
+    let set = store
+        .commit(&m, &commit(1, Some(Some("gated: manual\n"))))
+        .await
+        .unwrap();
     assert_eq!(set.front_matter.as_deref(), Some("gated: manual\n"));
     let kept = store.commit(&m, &commit(2, None)).await.unwrap();
     assert_eq!(kept.front_matter.as_deref(), Some("gated: manual\n"));
@@ -536,21 +705,57 @@ pub async fn an_inserted_request_is_found_by_user_and_by_id<S: Store>(store: S) 
     let pending = given_request(&store, &m, "alice", at(1)).await;
     let accepted = AccessRequest {
         state: RequestState::Accepted { review: None },
-        contact: Contact { fullname: "Bob".into(), email: None },
+        contact: Contact {
+            fullname: "Bob".into(),
+            email: None,
+        },
         answers: Answers::default(),
         ..request(&m, "bob", at(2))
     };
-    store.insert_request(&accepted, &requested(&accepted)).await.unwrap();
+    store
+        .insert_request(&accepted, &requested(&accepted))
+        .await
+        .unwrap();
 
-    assert_eq!(store.access_request(&m, &name("alice")).await.unwrap(), Some(pending.clone()));
-    assert_eq!(store.access_request_by_id(&m, pending.id).await.unwrap(), Some(pending.clone()));
-    assert_eq!(store.access_request(&m, &name("bob")).await.unwrap(), Some(accepted.clone()));
-    assert_eq!(store.access_request_by_id(&m, accepted.id).await.unwrap(), Some(accepted));
+    assert_eq!(
+        store.access_request(&m, &name("alice")).await.unwrap(),
+        Some(pending.clone())
+    );
+    assert_eq!(
+        store.access_request_by_id(&m, pending.id).await.unwrap(),
+        Some(pending.clone())
+    );
+    assert_eq!(
+        store.access_request(&m, &name("bob")).await.unwrap(),
+        Some(accepted.clone())
+    );
+    assert_eq!(
+        store.access_request_by_id(&m, accepted.id).await.unwrap(),
+        Some(accepted)
+    );
 
-    assert_eq!(store.access_request(&other, &name("alice")).await.unwrap(), None);
-    assert_eq!(store.access_request_by_id(&other, pending.id).await.unwrap(), None);
-    assert_eq!(store.access_request_by_id(&m, ObjectId::random()).await.unwrap(), None);
-    assert_eq!(store.access_request(&m, &name("carol")).await.unwrap(), None);
+    assert_eq!(
+        store.access_request(&other, &name("alice")).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .access_request_by_id(&other, pending.id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .access_request_by_id(&m, ObjectId::random())
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.access_request(&m, &name("carol")).await.unwrap(),
+        None
+    );
 }
 
 pub async fn a_second_request_by_the_same_user_conflicts<S: Store>(store: S) {
@@ -563,8 +768,14 @@ pub async fn a_second_request_by_the_same_user_conflicts<S: Store>(store: S) {
     let result = store.insert_request(&second, &requested(&second)).await;
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
 
-    assert_eq!(store.access_request(&m, &name("alice")).await.unwrap(), Some(first));
-    assert_eq!(store.access_request_by_id(&m, second.id).await.unwrap(), None);
+    assert_eq!(
+        store.access_request(&m, &name("alice")).await.unwrap(),
+        Some(first)
+    );
+    assert_eq!(
+        store.access_request_by_id(&m, second.id).await.unwrap(),
+        None
+    );
     assert!(store.audit_trail(&m, second.id).await.unwrap().is_empty());
 }
 
@@ -574,15 +785,32 @@ pub async fn an_update_from_the_version_read_is_stored_with_its_audit_record<S: 
     given_users(&store, &["alice"]).await;
     let pending = given_request(&store, &m, "alice", at(1)).await;
 
-    let (rejected, rejection) =
-        reviewed(&pending, RequestStatus::Rejected, "owner", Some("Not eligible"), at(2));
-    store.update_request(&rejected, &rejection).await.expect("update request");
-    assert_eq!(store.access_request(&m, &name("alice")).await.unwrap(), Some(rejected.clone()));
+    let (rejected, rejection) = reviewed(
+        &pending,
+        RequestStatus::Rejected,
+        "owner",
+        Some("Not eligible"),
+        at(2),
+    );
+    store
+        .update_request(&rejected, &rejection)
+        .await
+        .expect("update request");
+    assert_eq!(
+        store.access_request(&m, &name("alice")).await.unwrap(),
+        Some(rejected.clone())
+    );
     assert_eq!(rejected.version, 2);
 
     let (accepted, acceptance) = reviewed(&rejected, RequestStatus::Accepted, "owner", None, at(3));
-    store.update_request(&accepted, &acceptance).await.expect("update request");
-    assert_eq!(store.access_request_by_id(&m, pending.id).await.unwrap(), Some(accepted));
+    store
+        .update_request(&accepted, &acceptance)
+        .await
+        .expect("update request");
+    assert_eq!(
+        store.access_request_by_id(&m, pending.id).await.unwrap(),
+        Some(accepted)
+    );
     assert_eq!(
         store.audit_trail(&m, pending.id).await.unwrap(),
         [requested(&pending), rejection, acceptance]
@@ -598,17 +826,31 @@ pub async fn an_update_from_a_stale_version_conflicts_and_writes_nothing<S: Stor
     store.update_request(&accepted, &acceptance).await.unwrap();
 
     // A second reviewer still looking at the pending request.
-    let (stale, stale_audit) =
-        reviewed(&pending, RequestStatus::Rejected, "other-owner", Some("no"), at(3));
+    let (stale, stale_audit) = reviewed(
+        &pending,
+        RequestStatus::Rejected,
+        "other-owner",
+        Some("no"),
+        at(3),
+    );
     let result = store.update_request(&stale, &stale_audit).await;
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
     // Skipping a version is no better.
-    let skipping = AccessRequest { version: accepted.version + 2, ..stale.clone() };
+    let skipping = AccessRequest {
+        version: accepted.version + 2,
+        ..stale.clone()
+    };
     let result = store.update_request(&skipping, &stale_audit).await;
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
 
-    assert_eq!(store.access_request(&m, &name("alice")).await.unwrap(), Some(accepted));
-    assert_eq!(store.audit_trail(&m, pending.id).await.unwrap(), [requested(&pending), acceptance]);
+    assert_eq!(
+        store.access_request(&m, &name("alice")).await.unwrap(),
+        Some(accepted)
+    );
+    assert_eq!(
+        store.audit_trail(&m, pending.id).await.unwrap(),
+        [requested(&pending), acceptance]
+    );
 }
 
 pub async fn of_two_concurrent_updates_from_the_same_version_exactly_one_wins<S: Store>(store: S) {
@@ -617,8 +859,13 @@ pub async fn of_two_concurrent_updates_from_the_same_version_exactly_one_wins<S:
     given_users(&store, &["alice"]).await;
     let pending = given_request(&store, &m, "alice", at(1)).await;
     let (accepted, acceptance) = reviewed(&pending, RequestStatus::Accepted, "owner", None, at(2));
-    let (rejected, rejection) =
-        reviewed(&pending, RequestStatus::Rejected, "co-owner", Some("no"), at(2));
+    let (rejected, rejection) = reviewed(
+        &pending,
+        RequestStatus::Rejected,
+        "co-owner",
+        Some("no"),
+        at(2),
+    );
 
     let (accept, reject) = tokio::join!(
         store.update_request(&accepted, &acceptance),
@@ -630,8 +877,14 @@ pub async fn of_two_concurrent_updates_from_the_same_version_exactly_one_wins<S:
         (Err(StoreError::Conflict), Ok(())) => (rejected, rejection),
         _ => panic!("expected exactly one success and one conflict: {accept:?}, {reject:?}"),
     };
-    assert_eq!(store.access_request(&m, &name("alice")).await.unwrap(), Some(winner));
-    assert_eq!(store.audit_trail(&m, pending.id).await.unwrap(), [requested(&pending), audit]);
+    assert_eq!(
+        store.access_request(&m, &name("alice")).await.unwrap(),
+        Some(winner)
+    );
+    assert_eq!(
+        store.audit_trail(&m, pending.id).await.unwrap(),
+        [requested(&pending), audit]
+    );
 }
 
 pub async fn a_delete_is_conditional_on_the_version_read<S: Store>(store: S) {
@@ -642,14 +895,28 @@ pub async fn a_delete_is_conditional_on_the_version_read<S: Store>(store: S) {
     let (accepted, acceptance) = reviewed(&pending, RequestStatus::Accepted, "owner", None, at(2));
     store.update_request(&accepted, &acceptance).await.unwrap();
 
-    let result = store.delete_request(&pending, &withdrawn(&pending, at(3))).await;
+    let result = store
+        .delete_request(&pending, &withdrawn(&pending, at(3)))
+        .await;
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
-    assert_eq!(store.access_request(&m, &name("alice")).await.unwrap(), Some(accepted.clone()));
+    assert_eq!(
+        store.access_request(&m, &name("alice")).await.unwrap(),
+        Some(accepted.clone())
+    );
 
     let withdrawal = withdrawn(&accepted, at(4));
-    store.delete_request(&accepted, &withdrawal).await.expect("delete request");
-    assert_eq!(store.access_request(&m, &name("alice")).await.unwrap(), None);
-    assert_eq!(store.access_request_by_id(&m, pending.id).await.unwrap(), None);
+    store
+        .delete_request(&accepted, &withdrawal)
+        .await
+        .expect("delete request");
+    assert_eq!(
+        store.access_request(&m, &name("alice")).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.access_request_by_id(&m, pending.id).await.unwrap(),
+        None
+    );
     let result = store.delete_request(&accepted, &withdrawal).await;
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
     assert_eq!(
@@ -658,7 +925,10 @@ pub async fn a_delete_is_conditional_on_the_version_read<S: Store>(store: S) {
     );
 
     let again = given_request(&store, &m, "alice", at(5)).await;
-    assert_eq!(store.access_request(&m, &name("alice")).await.unwrap(), Some(again));
+    assert_eq!(
+        store.access_request(&m, &name("alice")).await.unwrap(),
+        Some(again)
+    );
 }
 
 pub async fn requests_are_listed_oldest_first_all_or_by_status<S: Store>(store: S) {
@@ -678,17 +948,33 @@ pub async fn requests_are_listed_oldest_first_all_or_by_status<S: Store>(store: 
         requests.sort_by_key(|r| (r.created_at, r.id));
         requests
     };
-    let all = store.list_requests(&m, None, None, MAX_PAGE_SIZE).await.unwrap();
-    let expected = oldest_first(vec![alice.clone(), bob.clone(), carol.clone(), dave.clone()]);
+    let all = store
+        .list_requests(&m, None, None, MAX_PAGE_SIZE)
+        .await
+        .unwrap();
+    let expected = oldest_first(vec![
+        alice.clone(),
+        bob.clone(),
+        carol.clone(),
+        dave.clone(),
+    ]);
     assert_eq!(ids(&expected)[0], alice.id);
     assert_eq!((all.items, all.next), (expected, None));
 
-    let pending =
-        store.list_requests(&m, Some(RequestStatus::Pending), None, MAX_PAGE_SIZE).await.unwrap();
+    let pending = store
+        .list_requests(&m, Some(RequestStatus::Pending), None, MAX_PAGE_SIZE)
+        .await
+        .unwrap();
     assert_eq!(pending.items, oldest_first(vec![dave, carol, alice]));
-    let accepted = store.list_requests(&m, Some(RequestStatus::Accepted), None, 10).await.unwrap();
+    let accepted = store
+        .list_requests(&m, Some(RequestStatus::Accepted), None, 10)
+        .await
+        .unwrap();
     assert_eq!(accepted.items, [bob]);
-    let rejected = store.list_requests(&m, Some(RequestStatus::Rejected), None, 10).await.unwrap();
+    let rejected = store
+        .list_requests(&m, Some(RequestStatus::Rejected), None, 10)
+        .await
+        .unwrap();
     assert_eq!((rejected.items.len(), rejected.next), (0, None));
 }
 
@@ -704,7 +990,10 @@ pub async fn pages_return_every_request_exactly_once_in_order<S: Store>(store: S
         if i % 5 == 0 {
             request.state = RequestState::Accepted { review: None };
         }
-        store.insert_request(&request, &requested(&request)).await.unwrap();
+        store
+            .insert_request(&request, &requested(&request))
+            .await
+            .unwrap();
         requests.push(request);
     }
     requests.sort_by_key(|r| (r.created_at, r.id));
@@ -712,19 +1001,40 @@ pub async fn pages_return_every_request_exactly_once_in_order<S: Store>(store: S
     let all = list_all(&store, &m, None, 100).await;
     assert_eq!(ids(&all), ids(&requests));
     let first = store.list_requests(&m, None, None, 100).await.unwrap();
-    let second = store.list_requests(&m, None, first.next.as_ref(), 100).await.unwrap();
-    let third = store.list_requests(&m, None, second.next.as_ref(), 100).await.unwrap();
-    assert_eq!((first.items.len(), second.items.len(), third.items.len()), (100, 100, 50));
+    let second = store
+        .list_requests(&m, None, first.next.as_ref(), 100)
+        .await
+        .unwrap();
+    let third = store
+        .list_requests(&m, None, second.next.as_ref(), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.items.len(), second.items.len(), third.items.len()),
+        (100, 100, 50)
+    );
     assert_eq!(third.next, None);
 
     // Exactly two full pages of pending requests: the second one still has no cursor.
-    let pending: Vec<_> =
-        requests.iter().filter(|r| r.status() == RequestStatus::Pending).cloned().collect();
+    let pending: Vec<_> = requests
+        .iter()
+        .filter(|r| r.status() == RequestStatus::Pending)
+        .cloned()
+        .collect();
     assert_eq!(pending.len(), 200);
-    assert_eq!(ids(&list_all(&store, &m, Some(RequestStatus::Pending), 100).await), ids(&pending));
-    let accepted: Vec<_> =
-        requests.iter().filter(|r| r.status() == RequestStatus::Accepted).cloned().collect();
-    assert_eq!(list_all(&store, &m, Some(RequestStatus::Accepted), 7).await, accepted);
+    assert_eq!(
+        ids(&list_all(&store, &m, Some(RequestStatus::Pending), 100).await),
+        ids(&pending)
+    );
+    let accepted: Vec<_> = requests
+        .iter()
+        .filter(|r| r.status() == RequestStatus::Accepted)
+        .cloned()
+        .collect();
+    assert_eq!(
+        list_all(&store, &m, Some(RequestStatus::Accepted), 7).await,
+        accepted
+    );
 
     let oversized = store.list_requests(&m, None, None, 1000).await.unwrap();
     assert_eq!(oversized.items.len(), MAX_PAGE_SIZE);
@@ -732,7 +1042,11 @@ pub async fn pages_return_every_request_exactly_once_in_order<S: Store>(store: S
 }
 
 pub async fn listing_keeps_repos_and_repo_types_apart<S: Store>(store: S) {
-    let (m, d, other) = (model("acme/x"), repo_ref(RepoType::Dataset, "acme/x"), model("acme/x2"));
+    let (m, d, other) = (
+        model("acme/x"),
+        repo_ref(RepoType::Dataset, "acme/x"),
+        model("acme/x2"),
+    );
     for repo_ref in [&m, &d, &other] {
         given_repo(&store, repo_ref).await;
     }
@@ -742,25 +1056,42 @@ pub async fn listing_keeps_repos_and_repo_types_apart<S: Store>(store: S) {
     let bob_on_dataset = given_request(&store, &d, "bob", at(3)).await;
     given_request(&store, &other, "bob", at(0)).await;
 
-    assert_eq!(store.access_request(&d, &name("alice")).await.unwrap(), Some(on_dataset.clone()));
-    assert_eq!(store.access_request_by_id(&m, on_dataset.id).await.unwrap(), None);
+    assert_eq!(
+        store.access_request(&d, &name("alice")).await.unwrap(),
+        Some(on_dataset.clone())
+    );
+    assert_eq!(
+        store.access_request_by_id(&m, on_dataset.id).await.unwrap(),
+        None
+    );
     assert_eq!(store.audit_trail(&m, on_dataset.id).await.unwrap(), []);
 
     let model_page = store.list_requests(&m, None, None, 10).await.unwrap();
     assert_eq!(model_page.items, [on_model]);
     let dataset_page = store.list_requests(&d, None, None, 1).await.unwrap();
     assert_eq!(dataset_page.items, [on_dataset]);
-    let rest = store.list_requests(&d, None, dataset_page.next.as_ref(), 1).await.unwrap();
+    let rest = store
+        .list_requests(&d, None, dataset_page.next.as_ref(), 1)
+        .await
+        .unwrap();
     assert_eq!((rest.items, rest.next), (vec![bob_on_dataset], None));
 }
 
 pub async fn a_malformed_cursor_is_refused<S: Store>(store: S) {
     let m = model("acme/m");
     given_repo(&store, &m).await;
-    for text in ["", "not a cursor", "bm90OmEgY3Vyc29y", "MTcwMDAwMDAwMDAwMDp4eXo"] {
+    for text in [
+        "",
+        "not a cursor",
+        "bm90OmEgY3Vyc29y",
+        "MTcwMDAwMDAwMDAwMDp4eXo",
+    ] {
         let cursor = Cursor::from_client(text);
         let result = store.list_requests(&m, None, Some(&cursor), 10).await;
-        assert!(matches!(result, Err(StoreError::InvalidCursor)), "{text:?}: {result:?}");
+        assert!(
+            matches!(result, Err(StoreError::InvalidCursor)),
+            "{text:?}: {result:?}"
+        );
     }
 }
 
@@ -775,17 +1106,31 @@ pub async fn the_audit_trail_lists_a_requests_changes_in_order<S: Store>(store: 
     // Recorded in the same millisecond: the trail keeps the order they were written in.
     let (pending, cancellation) = reviewed(&accepted, RequestStatus::Pending, "owner", None, at(2));
     store.update_request(&pending, &cancellation).await.unwrap();
-    let (rejected, rejection) =
-        reviewed(&pending, RequestStatus::Rejected, "owner", Some("late"), at(2));
+    let (rejected, rejection) = reviewed(
+        &pending,
+        RequestStatus::Rejected,
+        "owner",
+        Some("late"),
+        at(2),
+    );
     store.update_request(&rejected, &rejection).await.unwrap();
     let withdrawal = withdrawn(&rejected, at(3));
     store.delete_request(&rejected, &withdrawal).await.unwrap();
 
     assert_eq!(
         store.audit_trail(&m, alice.id).await.unwrap(),
-        [requested(&alice), acceptance, cancellation, rejection, withdrawal]
+        [
+            requested(&alice),
+            acceptance,
+            cancellation,
+            rejection,
+            withdrawal
+        ]
     );
-    assert_eq!(store.audit_trail(&m, bob.id).await.unwrap(), [requested(&bob)]);
+    assert_eq!(
+        store.audit_trail(&m, bob.id).await.unwrap(),
+        [requested(&bob)]
+    );
     assert_eq!(store.audit_trail(&m, ObjectId::random()).await.unwrap(), []);
 }
 

@@ -123,8 +123,13 @@ pub trait Store: Send + Sync {
     async fn create_organization(&self, org: &Organization) -> StoreResult<()>;
     async fn organization(&self, name: &Name) -> StoreResult<Option<Organization>>;
     /// Adds a member at the end of the join order. The user and organization must exist.
-    async fn add_member(&self, org: &Name, user: &Name, role: OrgRole, at: Timestamp)
-    -> StoreResult<()>;
+    async fn add_member(
+        &self,
+        org: &Name,
+        user: &Name,
+        role: OrgRole,
+        at: Timestamp,
+    ) -> StoreResult<()>;
     async fn remove_member(&self, org: &Name, user: &Name) -> StoreResult<()>;
     /// The members in join order.
     async fn members(&self, org: &Name) -> StoreResult<Vec<Member>>;
@@ -139,17 +144,26 @@ pub trait Store: Send + Sync {
 
     async fn create_repo(&self, repo: &Repo) -> StoreResult<()>;
     async fn repo(&self, repo: &RepoRef) -> StoreResult<Option<Repo>>;
-    async fn update_repo_settings(&self, repo: &RepoRef, update: &SettingsUpdate)
-    -> StoreResult<Repo>;
+    async fn update_repo_settings(
+        &self,
+        repo: &RepoRef,
+        update: &SettingsUpdate,
+    ) -> StoreResult<Repo>;
     /// Moves `main` to a new commit, adding or replacing the given files.
     async fn commit(&self, repo: &RepoRef, commit: &NewCommit) -> StoreResult<Repo>;
     /// The files of `main`, sorted by path; none for a missing repo.
     async fn files(&self, repo: &RepoRef) -> StoreResult<Vec<FileEntry>>;
 
-    async fn access_request(&self, repo: &RepoRef, user: &Name)
-    -> StoreResult<Option<AccessRequest>>;
-    async fn access_request_by_id(&self, repo: &RepoRef, id: ObjectId)
-    -> StoreResult<Option<AccessRequest>>;
+    async fn access_request(
+        &self,
+        repo: &RepoRef,
+        user: &Name,
+    ) -> StoreResult<Option<AccessRequest>>;
+    async fn access_request_by_id(
+        &self,
+        repo: &RepoRef,
+        id: ObjectId,
+    ) -> StoreResult<Option<AccessRequest>>;
     /// Stores a new request with its audit record; `Conflict` if the user already has one.
     /// The repo and the user must exist.
     async fn insert_request(&self, request: &AccessRequest, audit: &AuditRecord)
@@ -173,6 +187,9 @@ pub trait Store: Send + Sync {
         limit: usize,
     ) -> StoreResult<Page<AccessRequest>>;
     /// A request's audit records, oldest first.
-    async fn audit_trail(&self, repo: &RepoRef, request_id: ObjectId)
-    -> StoreResult<Vec<AuditRecord>>;
+    async fn audit_trail(
+        &self,
+        repo: &RepoRef,
+        request_id: ObjectId,
+    ) -> StoreResult<Vec<AuditRecord>>;
 }

@@ -138,7 +138,11 @@ impl SqliteStore {
 impl Inner {
     /// An idle reader, or a new one: readers are opened lazily, at most one per slot.
     fn take_reader(&self) -> StoreResult<Connection> {
-        let idle = self.idle_readers.lock().ok().and_then(|mut idle| idle.pop());
+        let idle = self
+            .idle_readers
+            .lock()
+            .ok()
+            .and_then(|mut idle| idle.pop());
         match idle {
             Some(db) => Ok(db),
             None => {
@@ -161,7 +165,9 @@ impl Inner {
 
 impl fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.inner.path).finish()
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .finish()
     }
 }
 
@@ -190,15 +196,25 @@ fn duplicate_as(on_duplicate: StoreError) -> impl FnOnce(rusqlite::Error) -> Sto
 }
 
 fn exists(db: &Connection, sql: &str, params: impl Params) -> StoreResult<bool> {
-    Ok(db.prepare_cached(sql)?.query_row(params, |row| row.get(0))?)
+    Ok(db
+        .prepare_cached(sql)?
+        .query_row(params, |row| row.get(0))?)
 }
 
 fn user_exists(db: &Connection, name: &Name) -> StoreResult<bool> {
-    exists(db, "SELECT EXISTS (SELECT 1 FROM users WHERE name = ?1)", [name.as_str()])
+    exists(
+        db,
+        "SELECT EXISTS (SELECT 1 FROM users WHERE name = ?1)",
+        [name.as_str()],
+    )
 }
 
 fn organization_exists(db: &Connection, name: &Name) -> StoreResult<bool> {
-    exists(db, "SELECT EXISTS (SELECT 1 FROM organizations WHERE name = ?1)", [name.as_str()])
+    exists(
+        db,
+        "SELECT EXISTS (SELECT 1 FROM organizations WHERE name = ?1)",
+        [name.as_str()],
+    )
 }
 
 /// Users and organizations share one namespace: a name is free only if neither holds it.
@@ -221,7 +237,10 @@ fn select_repo(db: &Connection, repo: &RepoRef) -> StoreResult<Option<Repo>> {
     let sql = format!("SELECT {REPO_COLUMNS} FROM repos WHERE repo_type = ?1 AND repo_id = ?2");
     Ok(db
         .prepare_cached(&sql)?
-        .query_row(params![repo.repo_type.as_str(), repo.id.to_string()], rows::repo)
+        .query_row(
+            params![repo.repo_type.as_str(), repo.id.to_string()],
+            rows::repo,
+        )
         .optional()?)
 }
 
@@ -293,7 +312,10 @@ impl Store for SqliteStore {
         let name = name.clone();
         self.read(move |db| {
             let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1");
-            Ok(db.prepare_cached(&sql)?.query_row([name.as_str()], rows::user).optional()?)
+            Ok(db
+                .prepare_cached(&sql)?
+                .query_row([name.as_str()], rows::user)
+                .optional()?)
         })
         .await
     }
@@ -351,7 +373,12 @@ impl Store for SqliteStore {
                 "INSERT INTO memberships (org, user, role, joined_at, joined_seq)
                  SELECT ?1, ?2, ?3, ?4, COALESCE(MAX(joined_seq), 0) + 1 FROM memberships",
             )?
-            .execute(params![org.as_str(), user.as_str(), role.as_str(), at.millis()])
+            .execute(params![
+                org.as_str(),
+                user.as_str(),
+                role.as_str(),
+                at.millis()
+            ])
             .map_err(duplicate_as(StoreError::AlreadyExists(format!(
                 "the membership of '{user}' in '{org}'"
             ))))?;
@@ -367,7 +394,9 @@ impl Store for SqliteStore {
                 .prepare_cached("DELETE FROM memberships WHERE org = ?1 AND user = ?2")?
                 .execute([org.as_str(), user.as_str()])?;
             if removed == 0 {
-                return Err(StoreError::NotFound(format!("the membership of '{user}' in '{org}'")));
+                return Err(StoreError::NotFound(format!(
+                    "the membership of '{user}' in '{org}'"
+                )));
             }
             Ok(())
         })
@@ -451,7 +480,10 @@ impl Store for SqliteStore {
         let digest = digest.to_hex();
         self.read(move |db| {
             let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE digest = ?1");
-            Ok(db.prepare_cached(&sql)?.query_row([digest], rows::token).optional()?)
+            Ok(db
+                .prepare_cached(&sql)?
+                .query_row([digest], rows::token)
+                .optional()?)
         })
         .await
     }
@@ -767,7 +799,14 @@ impl Store for SqliteStore {
             let mut statement = db.prepare_cached(&list_sql(status.is_some()))?;
             let rows = match status {
                 Some(status) => statement.query_map(
-                    params![repo_type, repo_id, after_at, after_id, fetch, status.as_str()],
+                    params![
+                        repo_type,
+                        repo_id,
+                        after_at,
+                        after_id,
+                        fetch,
+                        status.as_str()
+                    ],
                     rows::request,
                 )?,
                 None => statement.query_map(
@@ -800,7 +839,11 @@ impl Store for SqliteStore {
             );
             let mut statement = db.prepare_cached(&sql)?;
             let records = statement.query_map(
-                params![repo.repo_type.as_str(), repo.id.to_string(), request_id.to_string()],
+                params![
+                    repo.repo_type.as_str(),
+                    repo.id.to_string(),
+                    request_id.to_string()
+                ],
                 rows::audit,
             )?;
             Ok(records.collect::<Result<_, _>>()?)

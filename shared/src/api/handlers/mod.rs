@@ -23,9 +23,16 @@ pub async fn run(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Respons
     if matched.handler == Handler::WhoAmI {
         return account::whoami(exchange, caller).await;
     }
-    let repo = matched.repo.as_ref().expect("every other route names a repo");
+    let repo = matched
+        .repo
+        .as_ref()
+        .expect("every other route names a repo");
     let view = visible_repo(store, caller, repo).await?;
-    let context = RepoCall { exchange, caller, view };
+    let context = RepoCall {
+        exchange,
+        caller,
+        view,
+    };
     match matched.handler {
         Handler::RepoInfo => repos::info(&context).await,
         Handler::AuthCheck => repos::auth_check(&context, false).await,

@@ -16,8 +16,16 @@ use crate::error::{Error, Result};
 use crate::service::repos::card_view;
 use crate::store::{Cursor, MAX_PAGE_SIZE, Store};
 
-const FIXED_COLUMNS: [&str; 8] =
-    ["user", "fullname", "email", "status", "time", "reviewedAt", "reviewer", "rejectionReason"];
+const FIXED_COLUMNS: [&str; 8] = [
+    "user",
+    "fullname",
+    "email",
+    "status",
+    "time",
+    "reviewedAt",
+    "reviewer",
+    "rejectionReason",
+];
 
 #[derive(Clone, Copy, PartialEq)]
 enum Format {
@@ -33,7 +41,9 @@ pub async fn download(call: &RepoCall<'_>) -> Result<Response<Body>> {
         Some("csv") => Format::Csv,
         Some(other) => {
             let shown: String = other.chars().take(20).collect();
-            return Err(Error::BadRequest(format!("unknown format '{shown}': expected json or csv")));
+            return Err(Error::BadRequest(format!(
+                "unknown format '{shown}': expected json or csv"
+            )));
         }
     };
     // The CSV has a column per field of the current form; JSON rows carry every answer.
@@ -49,10 +59,18 @@ pub async fn download(call: &RepoCall<'_>) -> Result<Response<Body>> {
         "{}-access-report.{extension}",
         call.repo().id.to_string().replace('/', "--")
     );
-    let body = report_stream(call.exchange.app.store.clone(), call.repo().clone(), format, labels);
+    let body = report_stream(
+        call.exchange.app.store.clone(),
+        call.repo().clone(),
+        format,
+        labels,
+    );
     Ok(Response::builder()
         .header("content-type", content_type)
-        .header("content-disposition", format!("attachment; filename=\"{file_name}\""))
+        .header(
+            "content-disposition",
+            format!("attachment; filename=\"{file_name}\""),
+        )
         .body(body)
         .expect("a report response is valid"))
 }
@@ -63,7 +81,12 @@ enum Next {
     Done,
 }
 
-fn report_stream(store: Arc<dyn Store>, repo: RepoRef, format: Format, labels: Vec<String>) -> Body {
+fn report_stream(
+    store: Arc<dyn Store>,
+    repo: RepoRef,
+    format: Format,
+    labels: Vec<String>,
+) -> Body {
     let chunks = stream::try_unfold(Next::Header, move |next| {
         let (store, repo, labels) = (store.clone(), repo.clone(), labels.clone());
         async move {
@@ -72,7 +95,9 @@ fn report_stream(store: Arc<dyn Store>, repo: RepoRef, format: Format, labels: V
                 Next::Header => {
                     let header = match format {
                         Format::Json => Bytes::from_static(b"["),
-                        Format::Csv => csv_row(FIXED_COLUMNS.iter().map(|c| c.to_string()).chain(labels)),
+                        Format::Csv => {
+                            csv_row(FIXED_COLUMNS.iter().map(|c| c.to_string()).chain(labels))
+                        }
                     };
                     Ok(Some((header, Next::Page(None))))
                 }
@@ -101,7 +126,11 @@ fn report_stream(store: Arc<dyn Store>, repo: RepoRef, format: Format, labels: V
                     if done && format == Format::Json {
                         chunk.push(b']');
                     }
-                    let next = if done { Next::Done } else { Next::Page(page.next) };
+                    let next = if done {
+                        Next::Done
+                    } else {
+                        Next::Page(page.next)
+                    };
                     Ok(Some((Bytes::from(chunk), next)))
                 }
             }
@@ -135,12 +164,21 @@ fn csv_cells(request: &AccessRequest, labels: &[String]) -> Vec<String> {
     [
         request.user.to_string(),
         request.contact.fullname.clone(),
-        request.contact.email.as_ref().map(|e| e.to_string()).unwrap_or_default(),
+        request
+            .contact
+            .email
+            .as_ref()
+            .map(|e| e.to_string())
+            .unwrap_or_default(),
         request.status().to_string(),
         request.created_at.to_string(),
         review.map(|r| r.at.to_string()).unwrap_or_default(),
         review.map(|r| r.by.to_string()).unwrap_or_default(),
-        request.state.rejection_reason().unwrap_or_default().to_owned(),
+        request
+            .state
+            .rejection_reason()
+            .unwrap_or_default()
+            .to_owned(),
     ]
     .into_iter()
     .chain(labels.iter().map(answer))
@@ -151,8 +189,13 @@ fn csv_cells(request: &AccessRequest, labels: &[String]) -> Vec<String> {
 fn csv_row(cells: impl IntoIterator<Item = String>) -> Bytes {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let cells: Vec<String> = cells.into_iter().map(|c| neutralize_formula(&c)).collect();
-    writer.write_record(&cells).expect("writing to memory cannot fail");
-    writer.into_inner().expect("flushing to memory cannot fail").into()
+    writer
+        .write_record(&cells)
+        .expect("writing to memory cannot fail");
+    writer
+        .into_inner()
+        .expect("flushing to memory cannot fail")
+        .into()
 }
 
 /// OWASP's advice against CSV injection: a cell a spreadsheet would run as a formula gets a
@@ -179,7 +222,11 @@ mod tests {
 
     #[test]
     fn csv_rows_quote_commas_quotes_and_newlines() {
-        let row = csv_row(["a,b".to_string(), "say \"hi\"".to_string(), "=cmd".to_string()]);
+        let row = csv_row([
+            "a,b".to_string(),
+            "say \"hi\"".to_string(),
+            "=cmd".to_string(),
+        ]);
         assert_eq!(&row[..], b"\"a,b\",\"say \"\"hi\"\"\",'=cmd\n");
     }
 }

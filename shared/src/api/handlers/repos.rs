@@ -49,7 +49,9 @@ pub async fn info(call: &RepoCall<'_>) -> Result<Response<Body>> {
 /// `GET …/auth-check[/write]`: 200 when the caller may read (and, for `/write`, write) the
 /// repo; otherwise the gate's answer.
 pub async fn auth_check(call: &RepoCall<'_>, write: bool) -> Result<Response<Body>> {
-    call.view.require_content_access(call.store(), call.caller).await?;
+    call.view
+        .require_content_access(call.store(), call.caller)
+        .await?;
     if write && !call.view.can_manage(call.caller) {
         let caller = call.require_caller()?;
         return Err(Error::Forbidden(format!(
@@ -66,7 +68,10 @@ pub async fn auth_check(call: &RepoCall<'_>, write: bool) -> Result<Response<Bod
 pub async fn update_settings(call: &RepoCall<'_>) -> Result<Response<Body>> {
     call.view.require_manager(call.caller)?;
     let update = settings_update(&json_object(call.exchange.request)?)?;
-    let repo = call.store().update_repo_settings(call.repo(), &update).await?;
+    let repo = call
+        .store()
+        .update_repo_settings(call.repo(), &update)
+        .await?;
     ok_json(&settings_json(&repo))
 }
 
@@ -84,7 +89,9 @@ fn settings_json(repo: &Repo) -> Value {
 /// changes. `private` (0.x clients) and `visibility` (later ones) mean the same thing.
 fn settings_update(body: &Map<String, Value>) -> Result<SettingsUpdate> {
     if body.is_empty() {
-        return Err(Error::BadRequest("At least one setting must be updated.".into()));
+        return Err(Error::BadRequest(
+            "At least one setting must be updated.".into(),
+        ));
     }
     let bad = |message: String| Error::BadRequest(message);
     let mut update = SettingsUpdate::default();
@@ -108,7 +115,9 @@ fn settings_update(body: &Map<String, Value>) -> Result<SettingsUpdate> {
             }
             "private" => {
                 let private = value.as_bool().ok_or_else(|| {
-                    bad(format!("invalid value for 'private': {value}; expected true or false"))
+                    bad(format!(
+                        "invalid value for 'private': {value}; expected true or false"
+                    ))
                 })?;
                 set_visibility(&mut update, Visibility::from_private(private))?;
             }
@@ -128,7 +137,11 @@ fn settings_update(body: &Map<String, Value>) -> Result<SettingsUpdate> {
                         Email::parse(text)
                             .map_err(|e| bad(format!("invalid gatedNotificationsEmail: {e}")))?,
                     ),
-                    _ => return Err(bad("gatedNotificationsEmail must be a string or null".into())),
+                    _ => {
+                        return Err(bad(
+                            "gatedNotificationsEmail must be a string or null".into()
+                        ));
+                    }
                 };
                 update.notifications_email = Some(email);
             }
@@ -199,7 +212,10 @@ mod tests {
             json!({"gatedNotificationsEmail": "a@b.c\r\nBcc: x@y.z"}),
             json!({"owner": "me"}),
         ] {
-            assert!(matches!(parse(body.clone()), Err(Error::BadRequest(_))), "{body}");
+            assert!(
+                matches!(parse(body.clone()), Err(Error::BadRequest(_))),
+                "{body}"
+            );
         }
     }
 }

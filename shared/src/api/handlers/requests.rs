@@ -67,9 +67,11 @@ pub async fn handle(call: &RepoCall<'_>) -> Result<Response<Body>> {
     refuse_unknown_keys(&body, &["user", "requestId", "status", "rejectionReason"])?;
     let target = match (body.get("user"), body.get("requestId")) {
         (Some(user), None) => RequestTarget::User(user_name(user)?),
-        (None, Some(Value::String(id))) => RequestTarget::Id(ObjectId::parse(id).ok_or_else(
-            || Error::BadRequest("requestId must be a 24-character hexadecimal id".into()),
-        )?),
+        (None, Some(Value::String(id))) => {
+            RequestTarget::Id(ObjectId::parse(id).ok_or_else(|| {
+                Error::BadRequest("requestId must be a 24-character hexadecimal id".into())
+            })?)
+        }
         (None, Some(_)) => return Err(Error::BadRequest("requestId must be a string".into())),
         _ => {
             return Err(Error::BadRequest(
@@ -80,7 +82,9 @@ pub async fn handle(call: &RepoCall<'_>) -> Result<Response<Body>> {
     let status: RequestStatus = body
         .get("status")
         .and_then(Value::as_str)
-        .ok_or_else(|| Error::BadRequest("'status' is required: pending, accepted or rejected".into()))?
+        .ok_or_else(|| {
+            Error::BadRequest("'status' is required: pending, accepted or rejected".into())
+        })?
         .parse()
         .map_err(Error::BadRequest)?;
     let reason = match body.get("rejectionReason") {
@@ -98,7 +102,8 @@ pub async fn grant(call: &RepoCall<'_>) -> Result<Response<Body>> {
     let body = json_object(call.exchange.request)?;
     refuse_unknown_keys(&body, &["user"])?;
     let user = user_name(
-        body.get("user").ok_or_else(|| Error::BadRequest("'user' is required".into()))?,
+        body.get("user")
+            .ok_or_else(|| Error::BadRequest("'user' is required".into()))?,
     )?;
     let request = access::grant(call.store(), reviewer, &call.view, &user).await?;
     ok_json(&request_json(&request))
@@ -124,7 +129,11 @@ pub async fn ask(call: &RepoCall<'_>) -> Result<Response<Body>> {
     let caller = call.require_caller()?;
     let request = call.exchange.request;
     let form = content_type(request).as_deref() == Some("application/x-www-form-urlencoded");
-    let answers = if form { form_answers(request.body().as_ref())? } else { json_answers(request)? };
+    let answers = if form {
+        form_answers(request.body().as_ref())?
+    } else {
+        json_answers(request)?
+    };
     let created = access::ask(call.store(), caller, &call.view, &answers).await?;
     if form {
         return Ok(Response::builder()
@@ -141,7 +150,9 @@ fn json_answers(request: &lambda_http::Request) -> Result<Map<String, Value>> {
     refuse_unknown_keys(&body, &["fields"])?;
     match body.remove("fields") {
         Some(Value::Object(fields)) => Ok(fields),
-        Some(_) => Err(Error::BadRequest("'fields' must be an object of answers".into())),
+        Some(_) => Err(Error::BadRequest(
+            "'fields' must be an object of answers".into(),
+        )),
         None => Err(Error::BadRequest("'fields' is required".into())),
     }
 }
@@ -150,7 +161,10 @@ fn json_answers(request: &lambda_http::Request) -> Result<Map<String, Value>> {
 fn form_answers(body: &[u8]) -> Result<Map<String, Value>> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
         .map_err(|_| Error::BadRequest("The form body is malformed".into()))?;
-    Ok(pairs.into_iter().map(|(label, answer)| (label, Value::String(answer))).collect())
+    Ok(pairs
+        .into_iter()
+        .map(|(label, answer)| (label, Value::String(answer)))
+        .collect())
 }
 
 fn user_name(value: &Value) -> Result<Name> {

@@ -67,12 +67,28 @@ async fn server() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
     let blobs = LocalBlobs::new(dir.path().join("blobs"));
-    Seed::parse(SEED).unwrap().load(&store, &blobs).await.unwrap();
-    Server { app: App { store: Arc::new(store), public_url: None }, _dir: dir }
+    Seed::parse(SEED)
+        .unwrap()
+        .load(&store, &blobs)
+        .await
+        .unwrap();
+    Server {
+        app: App {
+            store: Arc::new(store),
+            public_url: None,
+        },
+        _dir: dir,
+    }
 }
 
 impl Server {
-    async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
         let mut builder = http::Request::builder()
             .method(method)
             .uri(path)
@@ -95,7 +111,12 @@ impl Server {
         let (parts, body) = response.into_parts();
         let raw = body.collect().await.unwrap();
         let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-        Answer { status: parts.status, headers: parts.headers, body, raw }
+        Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+            raw,
+        }
     }
 
     async fn get(&self, path: &str, token: Option<&str>) -> Answer {
@@ -108,7 +129,12 @@ impl Server {
 
     async fn ask(&self, repo: &str, token: &str) -> Answer {
         let fields = json!({"Company": "ACME", "Use": "other", "I agree": true});
-        self.post(&format!("/{repo}/ask-access"), Some(token), json!({ "fields": fields })).await
+        self.post(
+            &format!("/{repo}/ask-access"),
+            Some(token),
+            json!({ "fields": fields }),
+        )
+        .await
     }
 
     fn store(&self) -> &dyn Store {
@@ -129,7 +155,10 @@ async fn whoami_answers_the_full_hub_shape() {
     assert_eq!(answer.body["type"], "user");
     assert_eq!(answer.body["orgs"][0]["name"], "org");
     assert_eq!(answer.body["orgs"][0]["roleInOrg"], "admin");
-    assert_eq!(answer.body["auth"]["accessToken"]["displayName"], "ci-token");
+    assert_eq!(
+        answer.body["auth"]["accessToken"]["displayName"],
+        "ci-token"
+    );
     assert_eq!(answer.body["auth"]["accessToken"]["role"], "write");
 }
 
@@ -152,8 +181,12 @@ async fn repo_info_is_open_for_gated_repos_and_hidden_for_private_ones() {
     assert_eq!(info.body["gated"], "manual");
     assert_eq!(info.body["sha"].as_str().unwrap().len(), 40);
     assert!(info.body["cardData"]["extra_gated_fields"].is_object());
-    let files: Vec<&str> =
-        info.body["siblings"].as_array().unwrap().iter().map(|s| s["rfilename"].as_str().unwrap()).collect();
+    let files: Vec<&str> = info.body["siblings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["rfilename"].as_str().unwrap())
+        .collect();
     assert_eq!(files, ["README.md", "config.json"]);
     assert!(info.body.get("gatedNotificationsMode").is_none());
 
@@ -162,7 +195,13 @@ async fn repo_info_is_open_for_gated_repos_and_hidden_for_private_ones() {
     assert_eq!(hidden.header("x-error-code"), Some("RepoNotFound"));
     let hidden = server.get("/api/models/org/secret", Some(ALICE)).await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
-    assert_eq!(server.get("/api/models/org/secret", Some(OWNER)).await.status, StatusCode::OK);
+    assert_eq!(
+        server
+            .get("/api/models/org/secret", Some(OWNER))
+            .await
+            .status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -170,7 +209,12 @@ async fn managers_see_notification_settings_and_card_errors() {
     let server = server().await;
     let info = server.get("/api/models/org/broken", Some(OWNER)).await;
     assert_eq!(info.body["gatedNotificationsMode"], "bulk");
-    assert!(info.body["cardError"].as_str().unwrap().contains("ip_location"));
+    assert!(
+        info.body["cardError"]
+            .as_str()
+            .unwrap()
+            .contains("ip_location")
+    );
     let as_reader = server.get("/api/models/org/broken", Some(READER)).await;
     assert!(as_reader.body.get("cardError").is_none());
 }
@@ -190,17 +234,38 @@ async fn auth_check_gives_each_gated_state_its_hub_message() {
     );
     server.ask("org/manual", ALICE).await;
     let pending = server.get(path, Some(ALICE)).await;
-    assert!(pending.header("x-error-message").unwrap().contains("awaiting a review"));
+    assert!(
+        pending
+            .header("x-error-message")
+            .unwrap()
+            .contains("awaiting a review")
+    );
     server
-        .post("/api/models/org/manual/user-access-request/handle", Some(OWNER), json!({"user": "alice", "status": "rejected"}))
+        .post(
+            "/api/models/org/manual/user-access-request/handle",
+            Some(OWNER),
+            json!({"user": "alice", "status": "rejected"}),
+        )
         .await;
     let rejected = server.get(path, Some(ALICE)).await;
-    assert!(rejected.header("x-error-message").unwrap().contains("has been rejected"));
-    assert_eq!(server.get(path, Some(OWNER_READ)).await.status, StatusCode::OK);
-    let write = server.get("/api/models/org/manual/auth-check/write", Some(OWNER_READ)).await;
+    assert!(
+        rejected
+            .header("x-error-message")
+            .unwrap()
+            .contains("has been rejected")
+    );
+    assert_eq!(
+        server.get(path, Some(OWNER_READ)).await.status,
+        StatusCode::OK
+    );
+    let write = server
+        .get("/api/models/org/manual/auth-check/write", Some(OWNER_READ))
+        .await;
     assert_eq!(write.status, StatusCode::FORBIDDEN);
     assert!(write.header("x-error-code").is_none());
-    let missing = server.get("/api/models/org/missing/auth-check", Some(ALICE)).await;
+    let missing = server
+        .get("/api/models/org/missing/auth-check", Some(ALICE))
+        .await;
     assert_eq!(missing.header("x-error-code"), Some("RepoNotFound"));
 }
 
@@ -209,20 +274,45 @@ async fn settings_change_all_at_once_or_not_at_all() {
     let server = server().await;
     let path = "/api/models/org/open/settings";
     let bad = server
-        .call(Method::PUT, path, Some(OWNER), Some(json!({"gated": "auto", "visibility": "secret"})))
+        .call(
+            Method::PUT,
+            path,
+            Some(OWNER),
+            Some(json!({"gated": "auto", "visibility": "secret"})),
+        )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert_eq!(server.store().repo(&model("org/open")).await.unwrap().unwrap().gate, crate::domain::GateMode::Off);
+    assert_eq!(
+        server
+            .store()
+            .repo(&model("org/open"))
+            .await
+            .unwrap()
+            .unwrap()
+            .gate,
+        crate::domain::GateMode::Off
+    );
     let good = server
-        .call(Method::PUT, path, Some(OWNER), Some(json!({"gated": "auto", "gatedNotificationsMode": "real-time"})))
+        .call(
+            Method::PUT,
+            path,
+            Some(OWNER),
+            Some(json!({"gated": "auto", "gatedNotificationsMode": "real-time"})),
+        )
         .await;
     assert_eq!(good.status, StatusCode::OK);
     assert_eq!(good.body["gated"], "auto");
     assert_eq!(good.body["gatedNotificationsMode"], "real-time");
-    let forbidden = [(Some(OWNER_READ), StatusCode::FORBIDDEN), (Some(READER), StatusCode::FORBIDDEN),
-        (Some(ALICE), StatusCode::FORBIDDEN), (None, StatusCode::UNAUTHORIZED)];
+    let forbidden = [
+        (Some(OWNER_READ), StatusCode::FORBIDDEN),
+        (Some(READER), StatusCode::FORBIDDEN),
+        (Some(ALICE), StatusCode::FORBIDDEN),
+        (None, StatusCode::UNAUTHORIZED),
+    ];
     for (token, status) in forbidden {
-        let answer = server.call(Method::PUT, path, token, Some(json!({"gated": false}))).await;
+        let answer = server
+            .call(Method::PUT, path, token, Some(json!({"gated": false})))
+            .await;
         assert_eq!(answer.status, status, "{token:?}");
     }
 }
@@ -231,29 +321,60 @@ async fn settings_change_all_at_once_or_not_at_all() {
 async fn asking_in_auto_mode_is_accepted_at_once_and_in_manual_mode_waits() {
     let server = server().await;
     let auto = server
-        .post("/org/auto/ask-access", Some(ALICE), json!({"fields": {"Company": "ACME"}}))
+        .post(
+            "/org/auto/ask-access",
+            Some(ALICE),
+            json!({"fields": {"Company": "ACME"}}),
+        )
         .await;
     assert_eq!(auto.status, StatusCode::OK);
     assert_eq!(auto.body["status"], "accepted");
-    assert_eq!(server.get("/api/models/org/auto/auth-check", Some(ALICE)).await.status, StatusCode::OK);
+    assert_eq!(
+        server
+            .get("/api/models/org/auto/auth-check", Some(ALICE))
+            .await
+            .status,
+        StatusCode::OK
+    );
     let manual = server.ask("org/manual", ALICE).await;
     assert_eq!(manual.body["status"], "pending");
-    assert_eq!(manual.body["fields"], json!({"Company": "ACME", "Use": "other", "I agree": true}));
-    assert_eq!(server.ask("org/manual", ALICE).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        manual.body["fields"],
+        json!({"Company": "ACME", "Use": "other", "I agree": true})
+    );
+    assert_eq!(
+        server.ask("org/manual", ALICE).await.status,
+        StatusCode::CONFLICT
+    );
 }
 
 #[tokio::test]
 async fn invalid_answers_are_refused_field_by_field_and_nothing_is_stored() {
     let server = server().await;
     let answer = server
-        .post("/org/manual/ask-access", Some(ALICE), json!({"fields": {"Company": "", "Use": "nope", "I agree": false}}))
+        .post(
+            "/org/manual/ask-access",
+            Some(ALICE),
+            json!({"fields": {"Company": "", "Use": "nope", "I agree": false}}),
+        )
         .await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
-    let labels: Vec<&str> =
-        answer.body["fields"].as_array().unwrap().iter().map(|f| f["label"].as_str().unwrap()).collect();
+    let labels: Vec<&str> = answer.body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["label"].as_str().unwrap())
+        .collect();
     assert_eq!(labels.len(), 3, "{labels:?}");
     let alice = Name::parse("alice").unwrap();
-    assert!(server.store().access_request(&model("org/manual"), &alice).await.unwrap().is_none());
+    assert!(
+        server
+            .store()
+            .access_request(&model("org/manual"), &alice)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -274,9 +395,16 @@ async fn a_browser_form_post_is_redirected_to_the_repo_page() {
 #[tokio::test]
 async fn a_bad_card_is_a_clear_conflict_for_requesters() {
     let server = server().await;
-    let answer = server.post("/org/broken/ask-access", Some(ALICE), json!({"fields": {}})).await;
+    let answer = server
+        .post("/org/broken/ask-access", Some(ALICE), json!({"fields": {}}))
+        .await;
     assert_eq!(answer.status, StatusCode::CONFLICT);
-    assert!(answer.body["error"].as_str().unwrap().contains("misconfigured"));
+    assert!(
+        answer.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("misconfigured")
+    );
 }
 
 #[tokio::test]
@@ -285,21 +413,51 @@ async fn a_request_keeps_its_id_through_every_review_and_a_rejected_user_cannot_
     let id = server.ask("org/manual", ALICE).await.body["requestId"].clone();
     let handle = "/api/models/org/manual/user-access-request/handle";
     for (body, status) in [
-        (json!({"requestId": id, "status": "accepted"}), StatusCode::OK),
-        (json!({"user": "alice", "status": "accepted"}), StatusCode::NOT_FOUND),
-        (json!({"user": "alice", "status": "pending"}), StatusCode::OK),
-        (json!({"user": "alice", "status": "rejected", "rejectionReason": "not eligible"}), StatusCode::OK),
+        (
+            json!({"requestId": id, "status": "accepted"}),
+            StatusCode::OK,
+        ),
+        (
+            json!({"user": "alice", "status": "accepted"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            json!({"user": "alice", "status": "pending"}),
+            StatusCode::OK,
+        ),
+        (
+            json!({"user": "alice", "status": "rejected", "rejectionReason": "not eligible"}),
+            StatusCode::OK,
+        ),
     ] {
-        assert_eq!(server.post(handle, Some(OWNER), body.clone()).await.status, status, "{body}");
+        assert_eq!(
+            server.post(handle, Some(OWNER), body.clone()).await.status,
+            status,
+            "{body}"
+        );
     }
-    let rejected = server.get("/api/models/org/manual/user-access-request/rejected", Some(OWNER)).await;
+    let rejected = server
+        .get(
+            "/api/models/org/manual/user-access-request/rejected",
+            Some(OWNER),
+        )
+        .await;
     assert_eq!(rejected.body[0]["requestId"], id);
-    let me = server.get("/api/models/org/manual/user-access-request/me", Some(ALICE)).await;
+    let me = server
+        .get("/api/models/org/manual/user-access-request/me", Some(ALICE))
+        .await;
     assert_eq!(me.body["rejectionReason"], "not eligible");
     let again = server.ask("org/manual", ALICE).await;
     assert_eq!(again.status, StatusCode::FORBIDDEN);
     assert!(again.body["error"].as_str().unwrap().contains("rejected"));
-    let trail = server.store().audit_trail(&model("org/manual"), crate::domain::ObjectId::parse(id.as_str().unwrap()).unwrap()).await.unwrap();
+    let trail = server
+        .store()
+        .audit_trail(
+            &model("org/manual"),
+            crate::domain::ObjectId::parse(id.as_str().unwrap()).unwrap(),
+        )
+        .await
+        .unwrap();
     assert_eq!(trail.len(), 4);
 }
 
@@ -309,17 +467,57 @@ async fn bad_handle_bodies_are_refused_and_change_nothing() {
     server.ask("org/manual", ALICE).await;
     let handle = "/api/models/org/manual/user-access-request/handle";
     for (token, body, status) in [
-        (OWNER, json!({"user": "alice", "status": "rejected", "rejectionReason": "x".repeat(201)}), StatusCode::BAD_REQUEST),
-        (OWNER, json!({"user": "alice", "status": "accepted", "rejectionReason": "why"}), StatusCode::BAD_REQUEST),
-        (OWNER, json!({"user": "alice", "requestId": "0123456789abcdef01234567", "status": "accepted"}), StatusCode::BAD_REQUEST),
-        (OWNER, json!({"status": "accepted"}), StatusCode::BAD_REQUEST),
-        (OWNER, json!({"user": "alice", "status": "approved"}), StatusCode::BAD_REQUEST),
-        (OWNER, json!({"user": "nobody", "status": "accepted"}), StatusCode::NOT_FOUND),
-        (OWNER, json!({"user": "bob", "status": "accepted"}), StatusCode::NOT_FOUND),
-        (OWNER_READ, json!({"user": "alice", "status": "accepted"}), StatusCode::FORBIDDEN),
-        (READER, json!({"user": "alice", "status": "accepted"}), StatusCode::FORBIDDEN),
+        (
+            OWNER,
+            json!({"user": "alice", "status": "rejected", "rejectionReason": "x".repeat(201)}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            OWNER,
+            json!({"user": "alice", "status": "accepted", "rejectionReason": "why"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            OWNER,
+            json!({"user": "alice", "requestId": "0123456789abcdef01234567", "status": "accepted"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            OWNER,
+            json!({"status": "accepted"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            OWNER,
+            json!({"user": "alice", "status": "approved"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            OWNER,
+            json!({"user": "nobody", "status": "accepted"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            OWNER,
+            json!({"user": "bob", "status": "accepted"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            OWNER_READ,
+            json!({"user": "alice", "status": "accepted"}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            READER,
+            json!({"user": "alice", "status": "accepted"}),
+            StatusCode::FORBIDDEN,
+        ),
     ] {
-        assert_eq!(server.post(handle, Some(token), body.clone()).await.status, status, "{body}");
+        assert_eq!(
+            server.post(handle, Some(token), body.clone()).await.status,
+            status,
+            "{body}"
+        );
     }
     let not_json = server
         .send(
@@ -333,8 +531,16 @@ async fn bad_handle_bodies_are_refused_and_change_nothing() {
         .await;
     assert_eq!(not_json.status, StatusCode::BAD_REQUEST);
     let alice = Name::parse("alice").unwrap();
-    let request = server.store().access_request(&model("org/manual"), &alice).await.unwrap().unwrap();
-    assert_eq!((request.status(), request.version), (RequestStatus::Pending, 1));
+    let request = server
+        .store()
+        .access_request(&model("org/manual"), &alice)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (request.status(), request.version),
+        (RequestStatus::Pending, 1)
+    );
 }
 
 #[tokio::test]
@@ -343,27 +549,68 @@ async fn two_reviewers_acting_at_once_change_the_request_once() {
     server.ask("org/manual", ALICE).await;
     let handle = "/api/models/org/manual/user-access-request/handle";
     let (accept, reject) = tokio::join!(
-        server.post(handle, Some(OWNER), json!({"user": "alice", "status": "accepted"})),
-        server.post(handle, Some(OWNER), json!({"user": "alice", "status": "rejected"})),
+        server.post(
+            handle,
+            Some(OWNER),
+            json!({"user": "alice", "status": "accepted"})
+        ),
+        server.post(
+            handle,
+            Some(OWNER),
+            json!({"user": "alice", "status": "rejected"})
+        ),
     );
     let statuses = [accept.status, reject.status];
     assert!(statuses.contains(&StatusCode::OK), "{statuses:?}");
     let alice = Name::parse("alice").unwrap();
-    let request = server.store().access_request(&model("org/manual"), &alice).await.unwrap().unwrap();
-    let trail = server.store().audit_trail(&model("org/manual"), request.id).await.unwrap();
-    assert_eq!(trail.len() as u64, request.version, "one audit record per change");
+    let request = server
+        .store()
+        .access_request(&model("org/manual"), &alice)
+        .await
+        .unwrap()
+        .unwrap();
+    let trail = server
+        .store()
+        .audit_trail(&model("org/manual"), request.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        trail.len() as u64,
+        request.version,
+        "one audit record per change"
+    );
 }
 
 #[tokio::test]
 async fn grant_gives_access_once_with_no_email() {
     let server = server().await;
     let grant = "/api/models/org/manual/user-access-request/grant";
-    let first = server.post(grant, Some(OWNER), json!({"user": "alice"})).await;
+    let first = server
+        .post(grant, Some(OWNER), json!({"user": "alice"}))
+        .await;
     assert_eq!(first.status, StatusCode::OK);
     assert_eq!(first.body["user"]["email"], Value::Null);
-    assert_eq!(server.post(grant, Some(OWNER), json!({"user": "alice"})).await.status, StatusCode::BAD_REQUEST);
-    assert_eq!(server.post(grant, Some(OWNER), json!({"user": "ghost"})).await.status, StatusCode::NOT_FOUND);
-    let open = server.post("/api/models/org/open/user-access-request/grant", Some(OWNER), json!({"user": "alice"})).await;
+    assert_eq!(
+        server
+            .post(grant, Some(OWNER), json!({"user": "alice"}))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        server
+            .post(grant, Some(OWNER), json!({"user": "ghost"}))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let open = server
+        .post(
+            "/api/models/org/open/user-access-request/grant",
+            Some(OWNER),
+            json!({"user": "alice"}),
+        )
+        .await;
     assert_eq!(open.status, StatusCode::BAD_REQUEST);
 }
 
@@ -371,15 +618,28 @@ async fn grant_gives_access_once_with_no_email() {
 async fn a_withdrawn_request_can_be_made_again_but_a_rejected_one_cannot_be_withdrawn() {
     let server = server().await;
     let cancel = "/api/models/org/manual/user-access-request/cancel";
-    assert_eq!(server.post(cancel, Some(ALICE), json!({})).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        server.post(cancel, Some(ALICE), json!({})).await.status,
+        StatusCode::NOT_FOUND
+    );
     server.ask("org/manual", ALICE).await;
     let withdrawn = server.post(cancel, Some(ALICE), json!({})).await;
-    assert_eq!((withdrawn.status, withdrawn.body.clone()), (StatusCode::OK, json!({"ok": true})));
+    assert_eq!(
+        (withdrawn.status, withdrawn.body.clone()),
+        (StatusCode::OK, json!({"ok": true}))
+    );
     assert_eq!(server.ask("org/manual", ALICE).await.status, StatusCode::OK);
     server
-        .post("/api/models/org/manual/user-access-request/handle", Some(OWNER), json!({"user": "alice", "status": "rejected"}))
+        .post(
+            "/api/models/org/manual/user-access-request/handle",
+            Some(OWNER),
+            json!({"user": "alice", "status": "rejected"}),
+        )
         .await;
-    assert_eq!(server.post(cancel, Some(ALICE), json!({})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        server.post(cancel, Some(ALICE), json!({})).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -398,17 +658,41 @@ async fn listings_page_by_100_with_an_absolute_next_link() {
         server.store().create_user(&user).await.unwrap();
         server.post(grant, Some(OWNER), json!({"user": name})).await;
     }
-    let first = server.get("/api/models/org/manual/user-access-request/accepted", Some(OWNER)).await;
+    let first = server
+        .get(
+            "/api/models/org/manual/user-access-request/accepted",
+            Some(OWNER),
+        )
+        .await;
     assert_eq!(first.body.as_array().unwrap().len(), 100);
     let link = first.header("link").unwrap();
-    assert!(link.starts_with("<http://127.0.0.1:7777/api/models/org/manual/user-access-request/accepted?cursor="), "{link}");
-    let next = link.trim_start_matches("<http://127.0.0.1:7777").split('>').next().unwrap();
+    assert!(
+        link.starts_with(
+            "<http://127.0.0.1:7777/api/models/org/manual/user-access-request/accepted?cursor="
+        ),
+        "{link}"
+    );
+    let next = link
+        .trim_start_matches("<http://127.0.0.1:7777")
+        .split('>')
+        .next()
+        .unwrap();
     let second = server.get(next, Some(OWNER)).await;
     assert_eq!(second.body.as_array().unwrap().len(), 30);
     assert!(second.header("link").is_none());
-    let forged = server.get("/api/models/org/manual/user-access-request/accepted?cursor=garbage!", Some(OWNER)).await;
+    let forged = server
+        .get(
+            "/api/models/org/manual/user-access-request/accepted?cursor=garbage!",
+            Some(OWNER),
+        )
+        .await;
     assert_eq!(forged.status, StatusCode::BAD_REQUEST);
-    let not_gated = server.get("/api/models/org/open/user-access-request/pending", Some(OWNER)).await;
+    let not_gated = server
+        .get(
+            "/api/models/org/open/user-access-request/pending",
+            Some(OWNER),
+        )
+        .await;
     assert_eq!(not_gated.status, StatusCode::BAD_REQUEST);
 }
 
@@ -417,39 +701,84 @@ async fn the_report_neutralizes_formulas_and_lists_every_answer() {
     let server = server().await;
     server.ask("org/manual", BOB).await;
     server.ask("org/manual", ALICE).await;
-    let csv = server.get("/api/models/org/manual/user-access-request/report?format=csv", Some(OWNER)).await;
+    let csv = server
+        .get(
+            "/api/models/org/manual/user-access-request/report?format=csv",
+            Some(OWNER),
+        )
+        .await;
     assert_eq!(csv.status, StatusCode::OK);
-    assert!(csv.header("content-disposition").unwrap().starts_with("attachment"));
+    assert!(
+        csv.header("content-disposition")
+            .unwrap()
+            .starts_with("attachment")
+    );
     let text = String::from_utf8(csv.raw.to_vec()).unwrap();
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
         "user,fullname,email,status,time,reviewedAt,reviewer,rejectionReason,Company,Use,I agree"
     );
-    assert!(lines.next().unwrap().starts_with("bob,'=cmd|' /C calc'!A0,bob@example.com,pending,"));
-    let json = server.get("/api/models/org/manual/user-access-request/report", Some(OWNER)).await;
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("bob,'=cmd|' /C calc'!A0,bob@example.com,pending,")
+    );
+    let json = server
+        .get(
+            "/api/models/org/manual/user-access-request/report",
+            Some(OWNER),
+        )
+        .await;
     assert_eq!(json.body.as_array().unwrap().len(), 2);
     assert_eq!(json.body[1]["fields"]["Company"], "ACME");
     assert_eq!(json.body[1]["reviewedAt"], Value::Null);
-    let reader = server.get("/api/models/org/manual/user-access-request/report", Some(READER)).await;
+    let reader = server
+        .get(
+            "/api/models/org/manual/user-access-request/report",
+            Some(READER),
+        )
+        .await;
     assert_eq!(reader.status, StatusCode::FORBIDDEN);
-    let bad = server.get("/api/models/org/manual/user-access-request/report?format=xlsx", Some(OWNER)).await;
+    let bad = server
+        .get(
+            "/api/models/org/manual/user-access-request/report?format=xlsx",
+            Some(OWNER),
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
 async fn unknown_paths_wrong_methods_and_oversized_bodies_are_4xx() {
     let server = server().await;
-    assert_eq!(server.get("/api/foos/org/m", None).await.status, StatusCode::NOT_FOUND);
-    let wrong = server.call(Method::DELETE, "/api/models/org/manual", Some(OWNER), None).await;
+    assert_eq!(
+        server.get("/api/foos/org/m", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let wrong = server
+        .call(Method::DELETE, "/api/models/org/manual", Some(OWNER), None)
+        .await;
     assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
     assert!(wrong.body["error"].is_string());
     let huge = "x".repeat(crate::api::MAX_BODY_BYTES + 1);
     let big = server
-        .post("/org/manual/ask-access", Some(ALICE), json!({"fields": {"Company": huge}}))
+        .post(
+            "/org/manual/ask-access",
+            Some(ALICE),
+            json!({"fields": {"Company": huge}}),
+        )
         .await;
     assert_eq!(big.status, StatusCode::PAYLOAD_TOO_LARGE);
-    let head = server.call(Method::HEAD, "/api/models/org/secret/auth-check", None, None).await;
+    let head = server
+        .call(
+            Method::HEAD,
+            "/api/models/org/secret/auth-check",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(head.status, StatusCode::UNAUTHORIZED);
     assert!(head.raw.is_empty());
 }

@@ -41,7 +41,8 @@ fn parsed_opt<T>(
     parse: impl FnOnce(&str) -> Option<T>,
 ) -> rusqlite::Result<Option<T>> {
     let text: Option<String> = row.get(idx)?;
-    text.map(|text| parse(&text).ok_or_else(|| invalid(row, idx, &text))).transpose()
+    text.map(|text| parse(&text).ok_or_else(|| invalid(row, idx, &text)))
+        .transpose()
 }
 
 fn invalid(row: &Row<'_>, idx: usize, text: &str) -> rusqlite::Error {
@@ -190,9 +191,17 @@ fn state(row: &Row<'_>, idx: usize) -> rusqlite::Result<RequestState> {
     let reviewed_at: Option<i64> = row.get(idx + 2)?;
     let reason: Option<String> = row.get(idx + 3)?;
     let review = match (reviewer, reviewed_at) {
-        (Some(by), Some(at)) => Some(Review { by, at: Timestamp::from_millis(at) }),
+        (Some(by), Some(at)) => Some(Review {
+            by,
+            at: Timestamp::from_millis(at),
+        }),
         (None, None) => None,
-        _ => return Err(inconsistent(idx + 1, "a reviewer without a review time or the reverse")),
+        _ => {
+            return Err(inconsistent(
+                idx + 1,
+                "a reviewer without a review time or the reverse",
+            ));
+        }
     };
     match (status, review, reason) {
         (RequestStatus::Pending, None, None) => Ok(RequestState::Pending),
@@ -200,9 +209,10 @@ fn state(row: &Row<'_>, idx: usize) -> rusqlite::Result<RequestState> {
         (RequestStatus::Rejected, Some(review), reason) => {
             Ok(RequestState::Rejected { review, reason })
         }
-        (status, ..) => {
-            Err(inconsistent(idx, &format!("review columns that a {status} request cannot have")))
-        }
+        (status, ..) => Err(inconsistent(
+            idx,
+            &format!("review columns that a {status} request cannot have"),
+        )),
     }
 }
 
@@ -215,7 +225,10 @@ pub(super) fn request(row: &Row<'_>) -> rusqlite::Result<AccessRequest> {
         id: parsed(row, 0, ObjectId::parse)?,
         repo: repo_ref(row, 1)?,
         user: parsed(row, 3, name)?,
-        contact: Contact { fullname: row.get(4)?, email: parsed_opt(row, 5, email)? },
+        contact: Contact {
+            fullname: row.get(4)?,
+            email: parsed_opt(row, 5, email)?,
+        },
         answers: parsed(row, 6, answers)?,
         state: state(row, 7)?,
         created_at: timestamp(row, 11)?,

@@ -46,20 +46,17 @@ fn pending_request() -> (AccessRequest, AuditRecord) {
         id: ObjectId::random(),
         repo: model(),
         user: alice().name,
-        contact: Contact { fullname: "Alice".into(), email: None },
+        contact: Contact {
+            fullname: "Alice".into(),
+            email: None,
+        },
         answers: Default::default(),
         state: RequestState::Pending,
         created_at: at,
         updated_at: at,
         version: 1,
     };
-    let audit = AuditRecord::of_change(
-        AuditAction::Requested,
-        Some(&request.user),
-        None,
-        Some(&request),
-        at,
-    );
+    let audit = AuditRecord::created(AuditAction::Requested, Some(&request.user), &request, at);
     (request, audit)
 }
 
@@ -82,10 +79,16 @@ async fn data_survives_closing_and_reopening_the_store() {
     assert_eq!(reopened.user(&alice.name).await.unwrap(), Some(alice));
     assert_eq!(reopened.repo(&model()).await.unwrap(), Some(repo()));
     assert_eq!(
-        reopened.access_request_by_id(&model(), request.id).await.unwrap(),
+        reopened
+            .access_request_by_id(&model(), request.id)
+            .await
+            .unwrap(),
         Some(request.clone())
     );
-    assert_eq!(reopened.audit_trail(&model(), request.id).await.unwrap(), [audit]);
+    assert_eq!(
+        reopened.audit_trail(&model(), request.id).await.unwrap(),
+        [audit]
+    );
 }
 
 #[tokio::test]
@@ -96,8 +99,9 @@ async fn opening_an_existing_database_keeps_its_data_and_schema() {
     let second = SqliteStore::open(dir.path()).unwrap();
     assert!(!second.is_empty().await.unwrap());
     assert!(!store.is_empty().await.unwrap());
-    let version: i64 =
-        raw_connection(&dir).pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
+    let version: i64 = raw_connection(&dir)
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
     assert_eq!(version, schema::VERSION);
 }
 
@@ -121,7 +125,9 @@ async fn a_write_from_a_second_store_on_the_same_directory_is_visible_to_the_fir
 async fn a_database_from_a_newer_version_is_refused() {
     let (store, dir) = temp_store();
     drop(store);
-    raw_connection(&dir).pragma_update(None, "user_version", schema::VERSION + 1).unwrap();
+    raw_connection(&dir)
+        .pragma_update(None, "user_version", schema::VERSION + 1)
+        .unwrap();
 
     let result = SqliteStore::open(dir.path());
     assert!(matches!(result, Err(StoreError::Backend(ref message)) if message.contains("newer")));
@@ -135,7 +141,9 @@ async fn a_damaged_stored_value_is_a_backend_error_not_a_panic() {
     store.create_repo(&repo()).await.unwrap();
     store.insert_request(&request, &audit).await.unwrap();
 
-    raw_connection(&dir).execute("UPDATE access_requests SET status = 'maybe'", []).unwrap();
+    raw_connection(&dir)
+        .execute("UPDATE access_requests SET status = 'maybe'", [])
+        .unwrap();
     let result = store.access_request(&model(), &request.user).await;
     assert!(
         matches!(result, Err(StoreError::Backend(ref m)) if m.contains("status")),
@@ -143,7 +151,9 @@ async fn a_damaged_stored_value_is_a_backend_error_not_a_panic() {
     );
 
     // A rejection without a review is not a state the domain can hold.
-    raw_connection(&dir).execute("UPDATE access_requests SET status = 'rejected'", []).unwrap();
+    raw_connection(&dir)
+        .execute("UPDATE access_requests SET status = 'rejected'", [])
+        .unwrap();
     let result = store.list_requests(&model(), None, None, 10).await;
     assert!(matches!(result, Err(StoreError::Backend(_))), "{result:?}");
 }
@@ -175,8 +185,18 @@ async fn a_page_is_an_index_range_not_a_scan() {
             .collect::<Result<_, _>>()
             .unwrap();
         let plan = plan.join("\n");
-        let index = if by_status { "access_requests_by_status" } else { "access_requests_by_time" };
-        assert!(plan.contains(&format!("SEARCH access_requests USING INDEX {index}")), "{plan}");
-        assert!(!plan.contains("TEMP B-TREE"), "the index gives the order: {plan}");
+        let index = if by_status {
+            "access_requests_by_status"
+        } else {
+            "access_requests_by_time"
+        };
+        assert!(
+            plan.contains(&format!("SEARCH access_requests USING INDEX {index}")),
+            "{plan}"
+        );
+        assert!(
+            !plan.contains("TEMP B-TREE"),
+            "the index gives the order: {plan}"
+        );
     }
 }
