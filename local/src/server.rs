@@ -206,3 +206,35 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::domain::Name;
+
+    const SEED: &str = "users: [{name: alice, fullname: Alice, email: alice@example.com}]\n";
+
+    #[tokio::test]
+    async fn a_seed_loads_into_an_empty_data_dir_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        load_seed(&store, dir.path(), SEED).await.unwrap();
+        let other = "users: [{name: bob}]\n";
+        load_seed(&store, dir.path(), other).await.unwrap();
+        assert!(store.user(&Name::parse("alice").unwrap()).await.unwrap().is_some());
+        assert!(store.user(&Name::parse("bob").unwrap()).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_seed_that_fails_halfway_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let broken = format!("{SEED}orgs: [{{name: org, members: [{{user: ghost, role: admin}}]}}]\n");
+        {
+            let store = SqliteStore::open(dir.path()).unwrap();
+            let error = load_seed(&store, dir.path(), &broken).await.unwrap_err();
+            assert!(error.to_string().contains("nothing of it was kept"), "{error}");
+        }
+        let reopened = SqliteStore::open(dir.path()).unwrap();
+        assert!(reopened.is_empty().await.unwrap());
+    }
+}
