@@ -221,18 +221,34 @@ mod tests {
         load_seed(&store, dir.path(), SEED).await.unwrap();
         let other = "users: [{name: bob}]\n";
         load_seed(&store, dir.path(), other).await.unwrap();
-        assert!(store.user(&Name::parse("alice").unwrap()).await.unwrap().is_some());
-        assert!(store.user(&Name::parse("bob").unwrap()).await.unwrap().is_none());
+        assert!(
+            store
+                .user(&Name::parse("alice").unwrap())
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .user(&Name::parse("bob").unwrap())
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[tokio::test]
     async fn a_seed_that_fails_halfway_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
-        let broken = format!("{SEED}orgs: [{{name: org, members: [{{user: ghost, role: admin}}]}}]\n");
+        let broken =
+            format!("{SEED}orgs: [{{name: org, members: [{{user: ghost, role: admin}}]}}]\n");
         {
             let store = SqliteStore::open(dir.path()).unwrap();
             let error = load_seed(&store, dir.path(), &broken).await.unwrap_err();
-            assert!(error.to_string().contains("nothing of it was kept"), "{error}");
+            assert!(
+                error.to_string().contains("nothing of it was kept"),
+                "{error}"
+            );
         }
         let reopened = SqliteStore::open(dir.path()).unwrap();
         assert!(reopened.is_empty().await.unwrap());

@@ -204,6 +204,8 @@ async fn load_repo(store: &dyn Store, blobs: &dyn BlobStore, seed: SeedRepo) -> 
     });
     let notifications_mode = match notifications.mode.as_deref() {
         None => NotificationsMode::default(),
+        Some("daily") => NotificationsMode::Bulk,
+        Some("realtime") => NotificationsMode::RealTime,
         Some(text) => NotificationsMode::parse(text).ok_or_else(|| {
             Error::BadRequest(format!(
                 "invalid seed notifications mode '{text}' for {repo}: expected daily or realtime"

@@ -19,8 +19,15 @@ pub fn ok_json(value: &Value) -> Result<Response<Body>> {
     Ok(json_response(StatusCode::OK, value))
 }
 
-/// The body as a JSON object; anything else is a 400 that says what was wrong.
+/// The body as a JSON object; anything else is a 4xx that says what was wrong. The body must
+/// be declared `application/json`: a browser cannot send that cross-site without asking
+/// first, so a forged form post never reaches a state change.
 pub fn json_object(request: &Request) -> Result<Map<String, Value>> {
+    if content_type(request).as_deref() != Some("application/json") {
+        return Err(Error::UnsupportedMediaType(
+            "The request body must be JSON, sent with Content-Type: application/json".into(),
+        ));
+    }
     let body: &[u8] = request.body().as_ref();
     if body.is_empty() {
         return Err(Error::BadRequest(

@@ -172,6 +172,13 @@ impl RepoRef {
         format!("{}/{}", self.repo_type.url_prefix(), self.id)
     }
 
+    /// A stable 24-hex id for the repo (the Hub's `_id`), derived from its type and id.
+    pub fn object_id(&self) -> String {
+        use sha1::Digest;
+        let digest = sha1::Sha1::digest(format!("{}/{}", self.repo_type, self.id).as_bytes());
+        hex::encode(&digest[..12])
+    }
+
     /// The repo's API path: `/api/models/org/m`.
     pub fn api_path(&self) -> String {
         format!("/api/{}/{}", self.repo_type.plural(), self.id)
@@ -289,11 +296,11 @@ impl NotificationsMode {
         }
     }
 
-    /// Accepts the wire names and the seed file's `daily` / `realtime`.
+    /// Reads the wire names, `bulk` and `real-time`.
     pub fn parse(text: &str) -> Option<Self> {
         match text {
-            "bulk" | "daily" => Some(NotificationsMode::Bulk),
-            "real-time" | "realtime" => Some(NotificationsMode::RealTime),
+            "bulk" => Some(NotificationsMode::Bulk),
+            "real-time" => Some(NotificationsMode::RealTime),
             _ => None,
         }
     }
@@ -373,5 +380,10 @@ mod tests {
         assert_eq!(d.api_path(), "/api/datasets/org/d");
         let m = RepoRef::new(RepoType::Model, RepoId::parse("org/m").unwrap());
         assert_eq!(m.web_path(), "/org/m");
+        assert_eq!(m.object_id().len(), 24);
+        assert_ne!(
+            m.object_id(),
+            RepoRef::new(RepoType::Dataset, m.id.clone()).object_id()
+        );
     }
 }

@@ -20,6 +20,7 @@ pub async fn info(call: &RepoCall<'_>) -> Result<Response<Body>> {
         .collect();
     let card = card_view(repo);
     let mut body = json!({
+        "_id": repo.repo.object_id(),
         "id": repo.repo.id,
         "author": repo.owner,
         "sha": repo.sha,

@@ -529,7 +529,19 @@ async fn bad_handle_bodies_are_refused_and_change_nothing() {
                 .unwrap(),
         )
         .await;
-    assert_eq!(not_json.status, StatusCode::BAD_REQUEST);
+    assert_eq!(not_json.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let malformed = server
+        .send(
+            http::Request::builder()
+                .method(Method::POST)
+                .uri(handle)
+                .header("authorization", format!("Bearer {OWNER}"))
+                .header("content-type", "application/json; charset=utf-8")
+                .body(lambda_http::Body::Text("{not json".into()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     let alice = Name::parse("alice").unwrap();
     let request = server
         .store()
