@@ -175,27 +175,15 @@ pub async fn review(
                 ))
             })?,
     };
-    let now = Timestamp::now();
-    let next = current
-        .reviewed(status, reviewer.name(), reason, now)
-        .map_err(|already| {
-            Error::NotFound(format!(
-                "The access request of '{}' is {}",
-                current.user, already.0
-            ))
-        })?;
-    let audit = AuditRecord::changed(
-        AuditAction::Reviewed,
-        Some(reviewer.name()),
+    move_request(
+        store,
+        reviewer,
         &current,
-        &next,
-        now,
-    );
-    store
-        .update_request(&next, &audit)
-        .await
-        .map_err(conflict_message)?;
-    Ok(next)
+        status,
+        reason,
+        AuditAction::Reviewed,
+    )
+    .await
 }
 
 /// A reviewer gives a user access without a request of theirs; an earlier pending or
@@ -220,21 +208,15 @@ pub async fn grant(
                 view.repo_ref()
             )));
         }
-        let next = current
-            .reviewed(RequestStatus::Accepted, reviewer.name(), None, now)
-            .map_err(|already| Error::BadRequest(already.to_string()))?;
-        let audit = AuditRecord::changed(
-            AuditAction::Granted,
-            Some(reviewer.name()),
+        return move_request(
+            store,
+            reviewer,
             &current,
-            &next,
-            now,
-        );
-        store
-            .update_request(&next, &audit)
-            .await
-            .map_err(conflict_message)?;
-        return Ok(next);
+            RequestStatus::Accepted,
+            None,
+            AuditAction::Granted,
+        )
+        .await;
     }
     let request = AccessRequest {
         id: ObjectId::random(),
@@ -262,6 +244,32 @@ pub async fn grant(
         .await
         .map_err(conflict_message)?;
     Ok(request)
+}
+
+/// Moves a request to `to` with its audit record, conditional on the version it was read at.
+async fn move_request(
+    store: &dyn Store,
+    reviewer: &Caller,
+    current: &AccessRequest,
+    to: RequestStatus,
+    reason: Option<String>,
+    action: AuditAction,
+) -> Result<AccessRequest> {
+    let now = Timestamp::now();
+    let next = current
+        .reviewed(to, reviewer.name(), reason, now)
+        .map_err(|already| {
+            Error::NotFound(format!(
+                "The access request of '{}' is {}",
+                current.user, already.0
+            ))
+        })?;
+    let audit = AuditRecord::changed(action, Some(reviewer.name()), current, &next, now);
+    store
+        .update_request(&next, &audit)
+        .await
+        .map_err(conflict_message)?;
+    Ok(next)
 }
 
 fn require_gated(view: &RepoView) -> Result<()> {
