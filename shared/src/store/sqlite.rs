@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rusqlite::{
-    Connection, OpenFlags, OptionalExtension, Params, Transaction, TransactionBehavior, ffi, params,
+    Connection, OpenFlags, OptionalExtension, Params, Transaction, TransactionBehavior,
+    config::DbConfig, ffi, params,
 };
 use tokio::sync::Semaphore;
 
@@ -150,6 +151,9 @@ impl Inner {
                 let db = Connection::open_with_flags(&self.path, flags)?;
                 db.busy_timeout(BUSY_TIMEOUT)?;
                 db.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+                // The bundled SQLite re-plans a statement whenever its bound values change
+                // (STAT4); the keyset listing's plan never depends on them, so keep it stable.
+                db.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
                 Ok(db)
             }
         }
