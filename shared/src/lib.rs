@@ -8,12 +8,14 @@
 //! - [`api`]: the routing table, the HTTP handlers (lambda_http request in, response out) and
 //!   the one place where errors become HTTP answers.
 //! - [`seed`]: loading a YAML seed file into an empty store.
+//! - [`lambda`]: the Lambda adapter every function under `functions/` shares.
 
 pub mod api;
 pub mod blobs;
 pub mod card;
 pub mod domain;
 pub mod error;
+pub mod lambda;
 pub mod seed;
 pub mod service;
 pub mod store;

@@ -30,6 +30,49 @@ pub enum Handler {
     AskAccess,
 }
 
+impl Handler {
+    pub const ALL: [Handler; 13] = [
+        Handler::WhoAmI,
+        Handler::AgentHarnesses,
+        Handler::RepoInfo,
+        Handler::AuthCheck,
+        Handler::AuthCheckWrite,
+        Handler::UpdateSettings,
+        Handler::ListRequests,
+        Handler::HandleRequest,
+        Handler::GrantAccess,
+        Handler::OwnRequest,
+        Handler::WithdrawRequest,
+        Handler::AccessReport,
+        Handler::AskAccess,
+    ];
+
+    /// The Lambda function that runs this handler: crate `functions/<name>`, binary `<name>`.
+    pub const fn function_name(self) -> &'static str {
+        match self {
+            Handler::WhoAmI => "whoami",
+            Handler::AgentHarnesses => "agent-harnesses",
+            Handler::RepoInfo => "repo-info",
+            Handler::AuthCheck => "auth-check",
+            Handler::AuthCheckWrite => "auth-check-write",
+            Handler::UpdateSettings => "update-settings",
+            Handler::ListRequests => "list-requests",
+            Handler::HandleRequest => "handle-request",
+            Handler::GrantAccess => "grant-access",
+            Handler::OwnRequest => "own-request",
+            Handler::WithdrawRequest => "withdraw-request",
+            Handler::AccessReport => "access-report",
+            Handler::AskAccess => "ask-access",
+        }
+    }
+
+    /// Whether the answer is streamed (the access report, of any size). API Gateway HTTP APIs
+    /// buffer answers, so such a handler is reached through a streaming function URL instead.
+    pub const fn streams(self) -> bool {
+        matches!(self, Handler::AccessReport)
+    }
+}
+
 #[derive(Debug)]
 pub struct Route {
     pub method: Method,
@@ -108,6 +151,58 @@ pub static ROUTES: &[Route] = &[
     ),
     route(Method::POST, "/{repo}/ask-access", Handler::AskAccess),
 ];
+
+impl Route {
+    /// The API Gateway route paths this pattern stands for. API Gateway has no placeholder
+    /// for "one or two segments", so every `{repo}` becomes two routes: `{repoPart1}` and
+    /// `{repoPart1}/{repoPart2}`. Variables are named by position, never by meaning, because
+    /// an HTTP API refuses two routes with differently named variables at the same level.
+    /// API Gateway prefers literal segments to variables, as the table's order does here.
+    pub fn api_gateway_paths(&self) -> Vec<String> {
+        let mut paths = vec![String::new()];
+        for part in self.pattern[1..].split('/') {
+            let choices: &[&str] = match part {
+                "{type}" => &["{repoType}"],
+                "{repo}" => &["{repoPart1}", "{repoPart1}/{repoPart2}"],
+                "{status}" => &["{status}"],
+                literal => &[literal],
+            };
+            paths = paths
+                .iter()
+                .flat_map(|path| choices.iter().map(move |choice| format!("{path}/{choice}")))
+                .collect();
+        }
+        paths
+    }
+}
+
+/// One route as API Gateway (or a function URL, for handlers that stream) declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayRoute {
+    pub method: Method,
+    /// The table's pattern this path comes from.
+    pub pattern: &'static str,
+    pub path: String,
+    pub handler: Handler,
+}
+
+/// Every route of the table as the deployed gateway declares it, in table order.
+pub fn gateway_routes() -> Vec<GatewayRoute> {
+    ROUTES
+        .iter()
+        .flat_map(|route| {
+            route
+                .api_gateway_paths()
+                .into_iter()
+                .map(|path| GatewayRoute {
+                    method: route.method.clone(),
+                    pattern: route.pattern,
+                    path,
+                    handler: route.handler,
+                })
+        })
+        .collect()
+}
 
 /// A request path matched to a route, with its placeholders read into domain types.
 #[derive(Debug, Clone, PartialEq)]
@@ -368,6 +463,81 @@ mod tests {
             find(&Method::GET, "/api/models/org/m/user-access-request/maybe"),
             Err(Error::NoSuchRoute) | Err(Error::MethodNotAllowed(_))
         ));
+    }
+
+    #[test]
+    fn every_handler_has_its_own_function_and_a_route() {
+        let names: std::collections::HashSet<_> =
+            Handler::ALL.iter().map(|h| h.function_name()).collect();
+        assert_eq!(names.len(), Handler::ALL.len());
+        for handler in Handler::ALL {
+            assert!(ROUTES.iter().any(|r| r.handler == handler), "{handler:?}");
+        }
+        assert!(ROUTES.iter().all(|r| Handler::ALL.contains(&r.handler)));
+    }
+
+    #[test]
+    fn a_repo_placeholder_expands_to_one_and_two_segment_gateway_paths() {
+        let settings = ROUTES
+            .iter()
+            .find(|r| r.handler == Handler::UpdateSettings)
+            .unwrap();
+        assert_eq!(
+            settings.api_gateway_paths(),
+            [
+                "/api/{repoType}/{repoPart1}/settings",
+                "/api/{repoType}/{repoPart1}/{repoPart2}/settings"
+            ]
+        );
+        let whoami = ROUTES
+            .iter()
+            .find(|r| r.handler == Handler::WhoAmI)
+            .unwrap();
+        assert_eq!(whoami.api_gateway_paths(), ["/api/whoami-v2"]);
+    }
+
+    /// Fills a gateway path's variables with sample values, as a client's request would.
+    fn sample_path(gateway_path: &str, repo_type: &str) -> String {
+        gateway_path
+            .replace("{repoType}", repo_type)
+            .replace("{repoPart1}", "org")
+            .replace("{repoPart2}", "m")
+            .replace("{status}", "accepted")
+    }
+
+    #[test]
+    fn every_gateway_path_routes_back_to_its_handler() {
+        for route in gateway_routes() {
+            for repo_type in ["models", "datasets", "spaces"] {
+                let path = sample_path(&route.path, repo_type);
+                let matched = find(&route.method, &path).unwrap();
+                assert_eq!(matched.handler, route.handler, "{} {path}", route.method);
+            }
+        }
+    }
+
+    #[test]
+    fn gateway_routes_are_unique_and_name_variables_alike_at_each_level() {
+        let routes = gateway_routes();
+        let mut keys = std::collections::HashSet::new();
+        for route in &routes {
+            assert!(
+                keys.insert((route.method.clone(), route.path.clone())),
+                "{route:?}"
+            );
+        }
+        // API Gateway sees `/a/{x}` and `/a/{y}/b` as a conflict: same parent, two names.
+        let mut variable_at = std::collections::HashMap::new();
+        for route in &routes {
+            let parts: Vec<&str> = route.path.split('/').collect();
+            for (depth, part) in parts.iter().enumerate() {
+                if part.starts_with('{') {
+                    let parent = parts[..depth].join("/");
+                    let name = variable_at.entry(parent.clone()).or_insert(*part);
+                    assert_eq!(name, part, "two variable names under {parent}");
+                }
+            }
+        }
     }
 
     #[test]

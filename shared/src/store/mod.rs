@@ -6,6 +6,7 @@
 //! record, so two reviewers acting at once cannot both win and nothing is lost.
 
 mod cursor;
+mod dynamodb;
 mod sqlite;
 
 #[cfg(any(test, feature = "contract-tests"))]
@@ -20,6 +21,7 @@ use crate::domain::{
 };
 
 pub use cursor::Cursor;
+pub use dynamodb::{CursorKey, DynamoStore};
 pub use sqlite::SqliteStore;
 
 /// The most items a list page may hold.

@@ -1,0 +1,13 @@
+//! The DynamoDB stream consumer: real-time alerts of new pending access requests.
+
+use aws_lambda_events::dynamodb::Event;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::lambda::init_tracing();
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Event>| async move {
+        Ok::<_, Error>(gatehouse_fn_stream_alerts::handle(&event.payload))
+    }))
+    .await
+}
