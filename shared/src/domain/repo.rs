@@ -268,6 +268,20 @@ impl Visibility {
         self == Visibility::Private
     }
 
+    /// The stored and wire form: `public` or `private`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Private => "private",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Visibility::Public, Visibility::Private]
+            .into_iter()
+            .find(|v| v.as_str() == text)
+    }
+
     pub fn from_private(private: bool) -> Self {
         if private {
             Visibility::Private

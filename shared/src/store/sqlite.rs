@@ -519,7 +519,7 @@ impl Store for SqliteStore {
                     repo.repo.repo_type.as_str(),
                     repo.repo.id.to_string(),
                     repo.owner.as_str(),
-                    rows::visibility_str(repo.visibility),
+                    repo.visibility.as_str(),
                     repo.gate.as_str(),
                     repo.notifications_mode.as_str(),
                     repo.notifications_email.as_ref().map(Email::as_str),
@@ -556,7 +556,7 @@ impl Store for SqliteStore {
             .execute(params![
                 repo.repo_type.as_str(),
                 repo.id.to_string(),
-                rows::visibility_str(stored.visibility),
+                stored.visibility.as_str(),
                 stored.gate.as_str(),
                 stored.notifications_mode.as_str(),
                 stored.notifications_email.as_ref().map(Email::as_str),

@@ -294,28 +294,13 @@ pub(super) fn token_name_item(token: &TokenRecord) -> Item {
 
 // ---- repos and files ----------------------------------------------------------------------
 
-pub(super) fn visibility_str(visibility: Visibility) -> &'static str {
-    match visibility {
-        Visibility::Public => "public",
-        Visibility::Private => "private",
-    }
-}
-
-fn visibility(text: &str) -> Option<Visibility> {
-    match text {
-        "public" => Some(Visibility::Public),
-        "private" => Some(Visibility::Private),
-        _ => None,
-    }
-}
-
 pub(super) fn repo_item(repo: &Repo) -> Item {
     let mut item = key(keys::repo_pk(&repo.repo), keys::REPO_SK);
     put(&mut item, KIND, s("repo"));
     put(&mut item, "repoType", s(repo.repo.repo_type.as_str()));
     put(&mut item, "repoId", s(repo.repo.id.to_string()));
     put(&mut item, "owner", s(repo.owner.as_str()));
-    put(&mut item, "visibility", s(visibility_str(repo.visibility)));
+    put(&mut item, "visibility", s(repo.visibility.as_str()));
     put(&mut item, "gate", s(repo.gate.as_str()));
     put(
         &mut item,
@@ -341,7 +326,7 @@ pub(super) fn repo_from(item: &Item) -> StoreResult<(Repo, u64)> {
     let repo = Repo {
         repo: r.repo_ref()?,
         owner: r.name("owner")?,
-        visibility: r.parse("visibility", visibility)?,
+        visibility: r.parse("visibility", Visibility::parse)?,
         gate: r.parse("gate", GateMode::from_stored)?,
         notifications_mode: r.parse(NOTIFICATIONS_MODE, NotificationsMode::parse)?,
         notifications_email: r.opt_email("notificationsEmail")?,

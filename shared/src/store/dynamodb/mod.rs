@@ -951,7 +951,7 @@ impl Store for DynamoStore {
         }
         let mut changes = UpdateBuilder::default();
         if let Some(visibility) = update.visibility {
-            changes.set("visibility", s(items::visibility_str(visibility)));
+            changes.set("visibility", s(visibility.as_str()));
         }
         if let Some(gate) = update.gate {
             changes.set("gate", s(gate.as_str()));

@@ -83,21 +83,6 @@ pub(super) fn int(value: u64, what: &str) -> StoreResult<i64> {
         .map_err(|_| StoreError::Backend(format!("{what} {value} is too large to store")))
 }
 
-pub(super) fn visibility_str(visibility: Visibility) -> &'static str {
-    match visibility {
-        Visibility::Public => "public",
-        Visibility::Private => "private",
-    }
-}
-
-fn visibility(text: &str) -> Option<Visibility> {
-    match text {
-        "public" => Some(Visibility::Public),
-        "private" => Some(Visibility::Private),
-        _ => None,
-    }
-}
-
 fn notifications_mode(text: &str) -> Option<NotificationsMode> {
     [NotificationsMode::Bulk, NotificationsMode::RealTime]
         .into_iter()
@@ -141,7 +126,7 @@ pub(super) fn repo(row: &Row<'_>) -> rusqlite::Result<Repo> {
     Ok(Repo {
         repo: repo_ref(row, 0)?,
         owner: parsed(row, 2, name)?,
-        visibility: parsed(row, 3, visibility)?,
+        visibility: parsed(row, 3, Visibility::parse)?,
         gate: parsed(row, 4, GateMode::from_stored)?,
         notifications_mode: parsed(row, 5, notifications_mode)?,
         notifications_email: parsed_opt(row, 6, email)?,
