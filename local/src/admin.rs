@@ -11,7 +11,9 @@ use shared::domain::{
     RepoType, Timestamp, TokenRole, TokenSecret, User, Visibility,
 };
 use shared::service::repos::{NewRepo, commit_files, create_repo};
-use shared::store::{SqliteStore, Store, TokenRecord};
+use shared::store::TokenRecord;
+
+use crate::store::StoreArgs;
 
 type Outcome = Result<(), Box<dyn std::error::Error>>;
 
@@ -94,12 +96,8 @@ fn parse_gate(text: &str) -> Result<GateMode, String> {
     }
 }
 
-fn open(data_dir: &Path) -> Result<SqliteStore, Box<dyn std::error::Error>> {
-    Ok(SqliteStore::open(data_dir)?)
-}
-
-pub async fn user(data_dir: &Path, command: UserCommand) -> Outcome {
-    let store = open(data_dir)?;
+pub async fn user(data_dir: &Path, store: &StoreArgs, command: UserCommand) -> Outcome {
+    let store = store.open(data_dir).await?;
     match command {
         UserCommand::Add {
             name,
@@ -120,8 +118,8 @@ pub async fn user(data_dir: &Path, command: UserCommand) -> Outcome {
     Ok(())
 }
 
-pub async fn org(data_dir: &Path, command: OrgCommand) -> Outcome {
-    let store = open(data_dir)?;
+pub async fn org(data_dir: &Path, store: &StoreArgs, command: OrgCommand) -> Outcome {
+    let store = store.open(data_dir).await?;
     match command {
         OrgCommand::Add { name, fullname } => {
             let org = Organization {
@@ -147,8 +145,8 @@ pub async fn org(data_dir: &Path, command: OrgCommand) -> Outcome {
     Ok(())
 }
 
-pub async fn token(data_dir: &Path, command: TokenCommand) -> Outcome {
-    let store = open(data_dir)?;
+pub async fn token(data_dir: &Path, store: &StoreArgs, command: TokenCommand) -> Outcome {
+    let store = store.open(data_dir).await?;
     match command {
         TokenCommand::Create { user, name, role } => {
             if store.user(&user).await?.is_none() {
@@ -175,8 +173,8 @@ pub async fn token(data_dir: &Path, command: TokenCommand) -> Outcome {
     Ok(())
 }
 
-pub async fn repo(data_dir: &Path, command: RepoCommand) -> Outcome {
-    let store = open(data_dir)?;
+pub async fn repo(data_dir: &Path, store: &StoreArgs, command: RepoCommand) -> Outcome {
+    let store = store.open(data_dir).await?;
     match command {
         RepoCommand::Create {
             id,
@@ -187,7 +185,7 @@ pub async fn repo(data_dir: &Path, command: RepoCommand) -> Outcome {
         } => {
             let repo = RepoRef::new(repo_type, id);
             create_repo(
-                &store,
+                store.as_ref(),
                 NewRepo {
                     repo: repo.clone(),
                     owner,
@@ -210,7 +208,7 @@ pub async fn repo(data_dir: &Path, command: RepoCommand) -> Outcome {
                 std::fs::read(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
             let blobs = LocalBlobs::new(data_dir.join("blobs"));
             let updated = commit_files(
-                &store,
+                store.as_ref(),
                 &blobs,
                 &repo,
                 vec![("README.md".into(), Bytes::from(readme))],

@@ -2,6 +2,7 @@
 
 mod admin;
 mod server;
+mod store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,6 +24,8 @@ struct Cli {
         default_value = "gatehouse-data"
     )]
     data_dir: PathBuf,
+    #[command(flatten)]
+    store: store::StoreArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -52,11 +55,11 @@ async fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Serve(args) => server::serve(&cli.data_dir, args).await,
-        Command::User(command) => admin::user(&cli.data_dir, command).await,
-        Command::Org(command) => admin::org(&cli.data_dir, command).await,
-        Command::Token(command) => admin::token(&cli.data_dir, command).await,
-        Command::Repo(command) => admin::repo(&cli.data_dir, command).await,
+        Command::Serve(args) => server::serve(&cli.data_dir, &cli.store, args).await,
+        Command::User(command) => admin::user(&cli.data_dir, &cli.store, command).await,
+        Command::Org(command) => admin::org(&cli.data_dir, &cli.store, command).await,
+        Command::Token(command) => admin::token(&cli.data_dir, &cli.store, command).await,
+        Command::Repo(command) => admin::repo(&cli.data_dir, &cli.store, command).await,
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

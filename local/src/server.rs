@@ -15,7 +15,9 @@ use shared::api::{self, App, Body, MAX_BODY_BYTES};
 use shared::blobs::LocalBlobs;
 use shared::error::Error;
 use shared::seed::Seed;
-use shared::store::{SqliteStore, Store};
+use shared::store::Store;
+
+use crate::store::StoreArgs;
 use tokio::net::TcpListener;
 
 #[derive(Args)]
@@ -36,8 +38,12 @@ pub struct ServeArgs {
 
 const DEMO_SEED: &str = include_str!("../demo.yaml");
 
-pub async fn serve(data_dir: &Path, args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(data_dir)?);
+pub async fn serve(
+    data_dir: &Path,
+    store_args: &StoreArgs,
+    args: ServeArgs,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let store = store_args.open(data_dir).await?;
     let seed = match (&args.seed, args.demo) {
         (Some(path), _) => Some(
             std::fs::read_to_string(path)
@@ -47,7 +53,10 @@ pub async fn serve(data_dir: &Path, args: ServeArgs) -> Result<(), Box<dyn std::
         (None, false) => None,
     };
     if let Some(seed) = seed {
-        load_seed(store.as_ref(), data_dir, &seed).await?;
+        // A failed seed is undone by removing the embedded store's files; a DynamoDB table
+        // is the operator's, so it is left for them to drop.
+        let discard = store_args.is_sqlite().then_some(data_dir);
+        load_seed(store.as_ref(), data_dir, &seed, discard).await?;
     }
     let listener = TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
@@ -119,12 +128,13 @@ async fn answer(app: &App, request: hyper::Request<Incoming>) -> hyper::Response
     response
 }
 
-/// Loads a seed into an empty data dir. A dir that already holds data keeps it; a seed
-/// that fails to load leaves no half-loaded store behind.
+/// Loads a seed into an empty store. A store that already holds data keeps it; a seed that
+/// fails to load leaves no half-loaded store behind where `discard` names the store's dir.
 async fn load_seed(
     store: &dyn Store,
     data_dir: &Path,
     yaml: &str,
+    discard: Option<&Path>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     if !store.is_empty().await? {
         tracing::info!(data_dir = %data_dir.display(), "the data dir already holds data; the seed is ignored");
@@ -145,10 +155,16 @@ async fn load_seed(
             }
             Ok(())
         }
-        Err(error) => {
-            discard_loaded_data(data_dir)?;
-            Err(format!("the seed did not load, and nothing of it was kept: {error}").into())
-        }
+        Err(error) => match discard {
+            Some(dir) => {
+                discard_loaded_data(dir)?;
+                Err(format!("the seed did not load, and nothing of it was kept: {error}").into())
+            }
+            None => Err(format!(
+                "the seed did not load; what loaded before the error is in the store, so drop it before seeding again: {error}"
+            )
+            .into()),
+        },
     }
 }
 
@@ -211,6 +227,7 @@ async fn shutdown_signal() {
 mod tests {
     use super::*;
     use shared::domain::Name;
+    use shared::store::SqliteStore;
 
     const SEED: &str = "users: [{name: alice, fullname: Alice, email: alice@example.com}]\n";
 
@@ -218,9 +235,13 @@ mod tests {
     async fn a_seed_loads_into_an_empty_data_dir_only() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).unwrap();
-        load_seed(&store, dir.path(), SEED).await.unwrap();
+        load_seed(&store, dir.path(), SEED, Some(dir.path()))
+            .await
+            .unwrap();
         let other = "users: [{name: bob}]\n";
-        load_seed(&store, dir.path(), other).await.unwrap();
+        load_seed(&store, dir.path(), other, Some(dir.path()))
+            .await
+            .unwrap();
         assert!(
             store
                 .user(&Name::parse("alice").unwrap())
@@ -244,7 +265,9 @@ mod tests {
             format!("{SEED}orgs: [{{name: org, members: [{{user: ghost, role: admin}}]}}]\n");
         {
             let store = SqliteStore::open(dir.path()).unwrap();
-            let error = load_seed(&store, dir.path(), &broken).await.unwrap_err();
+            let error = load_seed(&store, dir.path(), &broken, Some(dir.path()))
+                .await
+                .unwrap_err();
             assert!(
                 error.to_string().contains("nothing of it was kept"),
                 "{error}"

@@ -11,6 +11,7 @@ for raw HTTP checks. Each test module works on its own repos so modules are inde
 from __future__ import annotations
 
 import json as _json
+import hashlib
 import os
 import re
 import signal
@@ -477,6 +478,16 @@ def request_of(rid: str, user: str, kind: str = "model") -> dict[str, Any] | Non
 # --------------------------------------------------------------------------------------------
 
 
+def store_args(data_dir: Path) -> list[str]:
+    """The store flags for a data dir: the embedded store, or with GATEHOUSE_TEST_STORE=dynamodb a
+    DynamoDB table of its own (named after the dir, so a restart finds the same table)."""
+    if os.environ.get("GATEHOUSE_TEST_STORE", "sqlite") != "dynamodb":
+        return []
+    table = "gatehouse-" + hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:16]
+    return ["--store", "dynamodb", "--table", table, "--create-table",
+            "--cursor-key", "conformance-suite-cursor-key-of-32-bytes-or-more"]
+
+
 class GatehouseServer:
     """`gatehouse serve` as a child process on 127.0.0.1."""
 
@@ -497,7 +508,8 @@ class GatehouseServer:
         if not GATEHOUSE_BIN.exists():
             raise RuntimeError(f"gatehouse binary not found at {GATEHOUSE_BIN} (build it or set GATEHOUSE_BIN)")
         seed_path = self.seed if seed is _UNSET else seed
-        cmd = [str(GATEHOUSE_BIN), "serve", "--addr", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir)]
+        cmd = [str(GATEHOUSE_BIN), *store_args(self.data_dir), "serve", "--addr", f"127.0.0.1:{self.port}",
+               "--data-dir", str(self.data_dir)]
         if seed_path is not None:
             cmd += ["--seed", str(seed_path)]
         self._log_file = open(self.log_path, "ab")

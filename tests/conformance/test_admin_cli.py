@@ -9,11 +9,11 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import GatedRepoError, HfHubHTTPError
 import pytest
 
-from support import GATEHOUSE_BIN, http
+from support import GATEHOUSE_BIN, http, store_args
 
 
 def admin(data_dir: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    cp = subprocess.run([str(GATEHOUSE_BIN), "--data-dir", str(data_dir), *args],
+    cp = subprocess.run([str(GATEHOUSE_BIN), "--data-dir", str(data_dir), *store_args(data_dir), *args],
                         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     if ok:
         assert cp.returncode == 0, f"{args}: {cp.stderr}"

@@ -1,0 +1,82 @@
+//! Which store the binary works on: the embedded SQLite store under the data dir (the
+//! default), or a DynamoDB table, the same one the Lambda functions use.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+use shared::store::{CursorKey, DynamoStore, SqliteStore, Store};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    Sqlite,
+    Dynamodb,
+}
+
+#[derive(Args, Debug)]
+pub struct StoreArgs {
+    /// Where the data lives.
+    #[arg(
+        long = "store",
+        global = true,
+        env = "GATEHOUSE_STORE",
+        value_enum,
+        default_value = "sqlite"
+    )]
+    kind: StoreKind,
+    /// The DynamoDB table (with --store dynamodb).
+    #[arg(long, global = true, env = "GATEHOUSE_TABLE")]
+    table: Option<String>,
+    /// Create the DynamoDB table, with its indexes and stream, if it is missing.
+    #[arg(long, global = true)]
+    create_table: bool,
+    /// The secret (at least 32 bytes) that signs DynamoDB pagination cursors; every server on
+    /// one table needs the same one. Without it, a random key: cursors then last one process.
+    #[arg(
+        long,
+        global = true,
+        env = "GATEHOUSE_CURSOR_KEY",
+        hide_env_values = true
+    )]
+    cursor_key: Option<String>,
+}
+
+impl StoreArgs {
+    pub fn is_sqlite(&self) -> bool {
+        self.kind == StoreKind::Sqlite
+    }
+
+    /// Opens the chosen store. DynamoDB is found the way the AWS SDK finds it everywhere:
+    /// region, credentials and endpoint (`AWS_ENDPOINT_URL_DYNAMODB`) from the environment.
+    pub async fn open(
+        &self,
+        data_dir: &Path,
+    ) -> Result<Arc<dyn Store>, Box<dyn std::error::Error>> {
+        match self.kind {
+            StoreKind::Sqlite => {
+                if self.table.is_some() || self.create_table {
+                    return Err("--table and --create-table go with --store dynamodb".into());
+                }
+                Ok(Arc::new(SqliteStore::open(data_dir)?))
+            }
+            StoreKind::Dynamodb => {
+                let table = self
+                    .table
+                    .clone()
+                    .ok_or("--store dynamodb needs --table NAME (or GATEHOUSE_TABLE)")?;
+                let cursor_key = match &self.cursor_key {
+                    Some(secret) => CursorKey::from_secret(secret)
+                        .map_err(|e| format!("invalid --cursor-key: {e}"))?,
+                    None => CursorKey::random(),
+                };
+                let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                let store =
+                    DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table, cursor_key);
+                if self.create_table && store.create_table_if_missing().await? {
+                    tracing::info!(table = store.table_name(), "created the DynamoDB table");
+                }
+                Ok(Arc::new(store))
+            }
+        }
+    }
+}
