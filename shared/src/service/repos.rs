@@ -15,6 +15,9 @@ use crate::store::{FileEntry, NewCommit, Store, StoreError};
 
 /// The longest file path a repo may hold.
 const MAX_PATH_LEN: usize = 1000;
+/// The most files one commit may add or replace: a commit is one transaction, and DynamoDB's
+/// hold 100 items, one of them the repo itself.
+pub const MAX_FILES_PER_COMMIT: usize = 99;
 
 /// What a new repo starts with.
 #[derive(Debug, Clone)]
@@ -86,6 +89,11 @@ pub async fn commit_files(
         .repo(repo)
         .await?
         .ok_or_else(|| Error::NotFound(format!("{repo} not found")))?;
+    if files.len() > MAX_FILES_PER_COMMIT {
+        return Err(Error::BadRequest(format!(
+            "A commit may add at most {MAX_FILES_PER_COMMIT} files; split the upload"
+        )));
+    }
     let mut entries = Vec::with_capacity(files.len());
     let mut front_matter = None;
     for (path, bytes) in &files {
@@ -227,6 +235,45 @@ mod tests {
             assert!(check_path(bad).is_err(), "{bad:?}");
         }
         assert!(check_path("sub dir/file.txt").is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_commit_of_more_files_than_one_transaction_holds_is_refused_and_changes_nothing() {
+        use crate::blobs::LocalBlobs;
+        use crate::domain::{ObjectId, RepoId, RepoType, User};
+        use crate::store::SqliteStore;
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let blobs = LocalBlobs::new(dir.path().join("blobs"));
+        let owner = Name::parse("owner").unwrap();
+        let user = User {
+            id: ObjectId::random(),
+            name: owner.clone(),
+            fullname: "Owner".into(),
+            email: None,
+            created_at: Timestamp::now(),
+        };
+        store.create_user(&user).await.unwrap();
+        let repo = RepoRef::new(RepoType::Model, RepoId::parse("owner/m").unwrap());
+        let new = NewRepo {
+            repo: repo.clone(),
+            owner: None,
+            visibility: Visibility::Public,
+            gate: GateMode::Off,
+            notifications_mode: NotificationsMode::Bulk,
+            notifications_email: None,
+        };
+        let created = create_repo(&store, new).await.unwrap();
+        let files = |n: usize| -> Vec<(String, Bytes)> {
+            (0..n).map(|i| (format!("f{i}.txt"), Bytes::from("x"))).collect()
+        };
+        let too_many = commit_files(&store, &blobs, &repo, files(MAX_FILES_PER_COMMIT + 1)).await;
+        assert!(matches!(too_many, Err(Error::BadRequest(_))));
+        assert_eq!(store.repo(&repo).await.unwrap().unwrap().sha, created.sha);
+        assert!(store.files(&repo).await.unwrap().is_empty());
+        let most = commit_files(&store, &blobs, &repo, files(MAX_FILES_PER_COMMIT)).await;
+        assert_eq!(most.unwrap().repo, repo);
     }
 
     #[test]
