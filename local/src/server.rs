@@ -108,12 +108,17 @@ async fn answer(app: &App, request: hyper::Request<Incoming>) -> hyper::Response
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
             let context = api::ErrorContext { base_url: "", head };
-            return api::error_response(
-                Error::PayloadTooLarge {
-                    limit: MAX_BODY_BYTES,
-                },
-                &context,
+            let too_large = Error::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            };
+            let mut response = api::error_response(too_large, &context);
+            // The rest of the body is never read, so this connection cannot carry another
+            // request: say so, or the client reuses it and finds it closed.
+            response.headers_mut().insert(
+                http::header::CONNECTION,
+                http::HeaderValue::from_static("close"),
             );
+            return response;
         }
     };
     let body = if bytes.is_empty() {
