@@ -4,6 +4,10 @@
 //! Every method is one logical read or one atomic write. State changes of access requests
 //! are conditional on the version the caller read, and commit together with their audit
 //! record, so two reviewers acting at once cannot both win and nothing is lost.
+//!
+//! Reads by key see every write that came before them. Listings (members, memberships,
+//! requests) and the lookup of a request by id may read an index that a backend keeps
+//! eventually consistent (DynamoDB's GSIs), so they can trail a write by a moment.
 
 mod cursor;
 mod dynamodb;
