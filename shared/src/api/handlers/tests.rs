@@ -89,6 +89,25 @@ impl Server {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Answer {
+        match body {
+            Some(value) => {
+                let json = value.to_string();
+                self.raw(method, path, token, Some("application/json"), &json)
+                    .await
+            }
+            None => self.raw(method, path, token, None, "").await,
+        }
+    }
+
+    /// A request with a body sent as it is, under any content type (or none).
+    async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: &str,
+    ) -> Answer {
         let mut builder = http::Request::builder()
             .method(method)
             .uri(path)
@@ -96,12 +115,13 @@ impl Server {
         if let Some(token) = token {
             builder = builder.header("authorization", format!("Bearer {token}"));
         }
-        let body = match body {
-            Some(value) => {
-                builder = builder.header("content-type", "application/json");
-                lambda_http::Body::Text(value.to_string())
-            }
-            None => lambda_http::Body::Empty,
+        if let Some(content_type) = content_type {
+            builder = builder.header("content-type", content_type);
+        }
+        let body = if body.is_empty() {
+            lambda_http::Body::Empty
+        } else {
+            lambda_http::Body::Text(body.to_owned())
         };
         self.send(builder.body(body).unwrap()).await
     }
@@ -380,14 +400,16 @@ async fn invalid_answers_are_refused_field_by_field_and_nothing_is_stored() {
 #[tokio::test]
 async fn a_browser_form_post_is_redirected_to_the_repo_page() {
     let server = server().await;
-    let request = http::Request::builder()
-        .method(Method::POST)
-        .uri("/datasets/org/d/ask-access")
-        .header("authorization", format!("Bearer {ALICE}"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(lambda_http::Body::Text(String::new()))
-        .unwrap();
-    let answer = server.send(request).await;
+    let form = Some("application/x-www-form-urlencoded");
+    let answer = server
+        .raw(
+            Method::POST,
+            "/datasets/org/d/ask-access",
+            Some(ALICE),
+            form,
+            "",
+        )
+        .await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert_eq!(answer.header("location"), Some("/datasets/org/d"));
 }
@@ -520,25 +542,16 @@ async fn bad_handle_bodies_are_refused_and_change_nothing() {
         );
     }
     let not_json = server
-        .send(
-            http::Request::builder()
-                .method(Method::POST)
-                .uri(handle)
-                .header("authorization", format!("Bearer {OWNER}"))
-                .body(lambda_http::Body::Text("{not json".into()))
-                .unwrap(),
-        )
+        .raw(Method::POST, handle, Some(OWNER), None, "{not json")
         .await;
     assert_eq!(not_json.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let malformed = server
-        .send(
-            http::Request::builder()
-                .method(Method::POST)
-                .uri(handle)
-                .header("authorization", format!("Bearer {OWNER}"))
-                .header("content-type", "application/json; charset=utf-8")
-                .body(lambda_http::Body::Text("{not json".into()))
-                .unwrap(),
+        .raw(
+            Method::POST,
+            handle,
+            Some(OWNER),
+            Some("application/json; charset=utf-8"),
+            "{not json",
         )
         .await;
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
