@@ -81,30 +81,54 @@ enum Next {
     Done,
 }
 
+/// What every page of one report needs; shared by the pages, not copied for each.
+struct Report {
+    store: Arc<dyn Store>,
+    repo: RepoRef,
+    format: Format,
+    labels: Vec<String>,
+}
+
 fn report_stream(
     store: Arc<dyn Store>,
     repo: RepoRef,
     format: Format,
     labels: Vec<String>,
 ) -> Body {
+    let report = Arc::new(Report {
+        store,
+        repo,
+        format,
+        labels,
+    });
     let chunks = stream::try_unfold(Next::Header, move |next| {
-        let (store, repo, labels) = (store.clone(), repo.clone(), labels.clone());
+        let report = report.clone();
         async move {
+            let Report {
+                store,
+                repo,
+                format,
+                labels,
+            } = &*report;
+            let format = *format;
             match next {
                 Next::Done => Ok(None),
                 Next::Header => {
                     let header = match format {
                         Format::Json => Bytes::from_static(b"["),
-                        Format::Csv => {
-                            csv_row(FIXED_COLUMNS.iter().map(|c| c.to_string()).chain(labels))
-                        }
+                        Format::Csv => csv_row(
+                            FIXED_COLUMNS
+                                .iter()
+                                .map(|c| c.to_string())
+                                .chain(labels.iter().cloned()),
+                        ),
                     };
                     Ok(Some((header, Next::Page(None))))
                 }
                 Next::Page(cursor) => {
                     let first = cursor.is_none();
                     let page = store
-                        .list_requests(&repo, None, cursor.as_ref(), MAX_PAGE_SIZE)
+                        .list_requests(repo, None, cursor.as_ref(), MAX_PAGE_SIZE)
                         .await
                         .map_err(|e| {
                             tracing::error!(error = %e, "report page failed");
@@ -119,7 +143,7 @@ fn report_stream(
                                 }
                                 chunk.extend(json_row(request).to_string().into_bytes());
                             }
-                            Format::Csv => chunk.extend(csv_row(csv_cells(request, &labels))),
+                            Format::Csv => chunk.extend(csv_row(csv_cells(request, labels))),
                         }
                     }
                     let done = page.next.is_none();
