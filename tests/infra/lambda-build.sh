@@ -9,9 +9,10 @@
 # download it, Debian's rustc-web with its arm64 standard library (apt, as root), which then
 # builds into its own target dir so the two compilers never share artifacts.
 #
+# The size settings are the workspace's release profile (Cargo.toml), the one `sam build` uses.
+#
 # Env: LAMBDA_VENV (default target/lambda-venv), MAX_BYTES (default 8 MiB),
-#      CARGO_TARGET_DIR (default target/lambda-arm64, or target/lambda-arm64-debian),
-#      CARGO_PROFILE_RELEASE_{OPT_LEVEL,LTO,CODEGEN_UNITS} (default s, fat, 1).
+#      CARGO_TARGET_DIR (default target/, or target/lambda-arm64-debian with Debian's rustc).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -71,18 +72,11 @@ else
     export RUSTC="$debian_rustc"
     export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target/lambda-arm64-debian}"
 fi
-# Its own target dir: the size settings below would otherwise rebuild the host artifacts that
-# the workspace's own release builds keep in target/release.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target/lambda-arm64}"
+# The workspace's target dir, where `sam build` builds too (in source).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 OUT="$CARGO_TARGET_DIR/lambda"
 
 # ---------------------------------------------------------------- build
-# Size over speed, for these builds only: a function's work is mostly waiting on DynamoDB, and
-# a smaller binary starts faster. The workspace's release profile stays tuned for the local
-# server. `sam build` takes the same variables from the environment.
-export CARGO_PROFILE_RELEASE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_OPT_LEVEL:-s}"
-export CARGO_PROFILE_RELEASE_LTO="${CARGO_PROFILE_RELEASE_LTO:-fat}"
-export CARGO_PROFILE_RELEASE_CODEGEN_UNITS="${CARGO_PROFILE_RELEASE_CODEGEN_UNITS:-1}"
 
 packages=()
 binaries=()
