@@ -154,18 +154,17 @@ pub async fn answer_any(app: &App, request: Request) -> Result<Response<Body>, I
 
 async fn answer_for(app: &App, only: Option<Handler>, mut request: Request) -> Response<Body> {
     restore_viewer_authorization(&mut request);
-    if let Some(handler) = only {
-        if let Ok(matched) = routes::find(request.method(), request.uri().path()) {
-            if matched.handler != handler {
-                tracing::warn!(
-                    function = handler.function_name(),
-                    route_of = matched.handler.function_name(),
-                    path = request.uri().path(),
-                    "refused a request routed to the wrong function"
-                );
-                return error_answer(app, Error::NoSuchRoute, request.method());
-            }
-        }
+    if let Some(handler) = only
+        && let Ok(matched) = routes::find(request.method(), request.uri().path())
+        && matched.handler != handler
+    {
+        tracing::warn!(
+            function = handler.function_name(),
+            route_of = matched.handler.function_name(),
+            path = request.uri().path(),
+            "refused a request routed to the wrong function"
+        );
+        return error_answer(app, Error::NoSuchRoute, request.method());
     }
     api::handle(app, request).await
 }

@@ -336,11 +336,11 @@ fn match_segments<'a>(pattern: &[Segment], parts: &[&'a str]) -> Option<Captured
             Some(captured)
         }
         Segment::Repo => {
-            if let Some((name, after_two)) = remaining.split_first() {
-                if let Some(mut captured) = match_segments(rest, after_two) {
-                    captured.repo = Some(format!("{part}/{name}"));
-                    return Some(captured);
-                }
+            if let Some((name, after_two)) = remaining.split_first()
+                && let Some(mut captured) = match_segments(rest, after_two)
+            {
+                captured.repo = Some(format!("{part}/{name}"));
+                return Some(captured);
             }
             let mut captured = match_segments(rest, remaining)?;
             captured.repo = Some((*part).to_owned());
