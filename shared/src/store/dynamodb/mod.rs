@@ -15,6 +15,8 @@ mod cursor;
 mod error;
 mod items;
 mod keys;
+#[cfg(test)]
+mod round_trips;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -22,9 +24,9 @@ mod tests;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -48,8 +50,8 @@ use super::{
     StoreResult, TokenRecord,
 };
 use crate::domain::{
-    AccessRequest, AuditRecord, Member, Name, ObjectId, OrgRole, Organization, Repo, RepoRef,
-    RequestStatus, Timestamp, TokenDigest, User,
+    AccessRequest, AuditRecord, Member, Name, NotificationsMode, ObjectId, OrgRole, Organization,
+    Repo, RepoRef, RequestStatus, Timestamp, TokenDigest, User,
 };
 
 /// Tries of a transaction that other transactions keep cancelling, before `Conflict`.
@@ -58,6 +60,11 @@ const TRANSACTION_ATTEMPTS: u32 = 5;
 const BATCH_ATTEMPTS: u32 = 8;
 /// The most keys one `BatchGetItem` may ask for.
 const BATCH_GET_KEYS: usize = 100;
+/// How long a repo's notifications mode, as this process last read or wrote it, stands as
+/// the guess a new request's transaction checks (see `insert_request`).
+const MODE_GUESS_FRESH: Duration = Duration::from_secs(60);
+/// The most repos whose mode is remembered; past that the memory starts over.
+const MODE_GUESS_REPOS: usize = 1024;
 
 /// The [`Store`] on one DynamoDB table. Cheap to clone: clones share the client.
 ///
@@ -75,6 +82,9 @@ struct Inner {
     cursor_key: CursorKey,
     /// Set once this process has written the table's "something is stored" marker.
     marked: AtomicBool,
+    /// Each repo's notifications mode as this process last read or wrote it, and when, by
+    /// the repo's partition key. Only ever a guess that a transaction checks.
+    modes: Mutex<HashMap<String, (NotificationsMode, Instant)>>,
 }
 
 impl DynamoStore {
@@ -89,6 +99,7 @@ impl DynamoStore {
                 table: table.into(),
                 cursor_key,
                 marked: AtomicBool::new(false),
+                modes: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -203,6 +214,32 @@ impl DynamoStore {
             .map_err(|e| backend("PutItem", e))?;
         self.inner.marked.store(true, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Remembers a repo's notifications mode as just read or written.
+    fn remember_mode(&self, repo_pk: &str, mode: NotificationsMode) {
+        let mut modes = self
+            .inner
+            .modes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if modes.len() >= MODE_GUESS_REPOS && !modes.contains_key(repo_pk) {
+            modes.clear();
+        }
+        modes.insert(repo_pk.to_owned(), (mode, Instant::now()));
+    }
+
+    /// The repo's notifications mode as this process saw it within `MODE_GUESS_FRESH`.
+    fn remembered_mode(&self, repo_pk: &str) -> Option<NotificationsMode> {
+        let modes = self
+            .inner
+            .modes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        modes
+            .get(repo_pk)
+            .filter(|(_, at)| at.elapsed() < MODE_GUESS_FRESH)
+            .map(|(mode, _)| *mode)
     }
 
     // ---- queries ------------------------------------------------------------------------------
@@ -935,8 +972,13 @@ impl Store for DynamoStore {
     }
 
     async fn repo(&self, repo: &RepoRef) -> StoreResult<Option<Repo>> {
-        match self.get(&keys::repo_pk(repo), keys::REPO_SK).await? {
-            Some(item) => Ok(Some(items::repo_from(&item)?.0)),
+        let pk = keys::repo_pk(repo);
+        match self.get(&pk, keys::REPO_SK).await? {
+            Some(item) => {
+                let found = items::repo_from(&item)?.0;
+                self.remember_mode(&pk, found.notifications_mode);
+                Ok(Some(found))
+            }
             None => Ok(None),
         }
     }
@@ -982,7 +1024,11 @@ impl Store for DynamoStore {
             .return_values(ReturnValue::AllNew);
         let result = send_single(|| update.clone().send()).await;
         match result {
-            Ok(output) => Ok(items::repo_from(&output.attributes.unwrap_or_default())?.0),
+            Ok(output) => {
+                let updated = items::repo_from(&output.attributes.unwrap_or_default())?.0;
+                self.remember_mode(&keys::repo_pk(repo), updated.notifications_mode);
+                Ok(updated)
+            }
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
@@ -1046,7 +1092,10 @@ impl Store for DynamoStore {
                 transaction.push(self.put_action(item.clone(), None)?, *size);
             }
             match self.transact(transaction).await? {
-                Ok(()) => return Ok(updated),
+                Ok(()) => {
+                    self.remember_mode(&pk, updated.notifications_mode);
+                    return Ok(updated);
+                }
                 Err(_) => continue,
             }
         }
@@ -1118,13 +1167,24 @@ impl Store for DynamoStore {
         );
         let audit_size = check_item(&audit_item, "the audit record")?;
         // The request carries its repo's notifications mode as it is when the request is
-        // made (the stream's filter criteria read it): read it, and write only if it is
-        // still the same.
+        // made (the stream's filter criteria read it), and is written only if the repo still
+        // has that mode. So a mode this process saw a moment ago (callers read the repo to
+        // check the request may be made) can stand in for a read: if it has changed since,
+        // or the repo is gone, the check fails, nothing is written, and the mode is read.
+        let mut guess = self.remembered_mode(&repo_pk);
         for _ in 0..TRANSACTION_ATTEMPTS {
-            let Some(repo_item) = self.get(&repo_pk, keys::REPO_SK).await? else {
-                return Err(repo_not_found(&request.repo));
+            let guessed = guess.is_some();
+            let mode = match guess.take() {
+                Some(mode) => mode,
+                None => {
+                    let Some(repo_item) = self.get(&repo_pk, keys::REPO_SK).await? else {
+                        return Err(repo_not_found(&request.repo));
+                    };
+                    let mode = items::repo_from(&repo_item)?.0.notifications_mode;
+                    self.remember_mode(&repo_pk, mode);
+                    mode
+                }
             };
-            let mode = items::repo_from(&repo_item)?.0.notifications_mode;
             let mut item = items::request_item(request)?;
             item.insert(NOTIFICATIONS_MODE.to_owned(), s(mode.as_str()));
             let size = check_item(&item, "the access request")?;
@@ -1154,10 +1214,13 @@ impl Store for DynamoStore {
                 Err(cancelled) if cancelled.failed(0) || cancelled.failed(1) => {
                     return Err(StoreError::Conflict);
                 }
+                // A guess that missed says nothing yet: the repo may be gone, which the
+                // read tells, as it would have without a guess.
+                Err(cancelled) if guessed && cancelled.failed(2) => continue,
                 Err(cancelled) if cancelled.failed(3) => {
                     return Err(user_not_found(&request.user));
                 }
-                // The repo's mode changed in between: read it again.
+                // The repo's mode changed between the read and the write: read it again.
                 Err(_) => continue,
             }
         }
