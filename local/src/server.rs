@@ -34,6 +34,15 @@ pub struct ServeArgs {
     /// The public base URL, when clients reach the server through a proxy.
     #[arg(long, env = "GATEHOUSE_PUBLIC_URL")]
     public_url: Option<String>,
+    /// The request header with the viewer's ISO country code, which repos whose card sets
+    /// `extra_gated_eu_disallowed` check. Without it a request counts as from outside the EU.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "GATEHOUSE_VIEWER_COUNTRY_HEADER",
+        default_value_t = api::DEFAULT_VIEWER_COUNTRY_HEADER
+    )]
+    viewer_country_header: http::HeaderName,
 }
 
 const DEMO_SEED: &str = include_str!("../demo.yaml");
@@ -67,6 +76,7 @@ pub async fn serve(
     let app = Arc::new(App {
         store,
         public_url: args.public_url,
+        viewer_country_header: args.viewer_country_header,
     });
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);

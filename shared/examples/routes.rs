@@ -5,8 +5,8 @@
 //!     cargo run -q -p shared --example routes
 
 use serde_json::{Value, json};
-use shared::api::Handler;
 use shared::api::routes::gateway_routes;
+use shared::api::{DEFAULT_VIEWER_COUNTRY_HEADER, Handler};
 use shared::lambda::VIEWER_AUTHORIZATION;
 
 fn main() {
@@ -35,6 +35,7 @@ fn main() {
         .collect();
     let table = json!({
         "viewerAuthorizationHeader": VIEWER_AUTHORIZATION,
+        "viewerCountryHeader": DEFAULT_VIEWER_COUNTRY_HEADER.as_str(),
         "functions": functions,
     });
     println!(

@@ -10,11 +10,13 @@ use std::fmt;
 use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, SdkConfig};
-use http::{HeaderValue, Method, Response};
+use http::{HeaderName, HeaderValue, Method, Response};
 use lambda_http::Request;
 use tracing_subscriber::EnvFilter;
 
-use crate::api::{self, App, Body, ErrorContext, Handler, error_response, routes};
+use crate::api::{
+    self, App, Body, DEFAULT_VIEWER_COUNTRY_HEADER, ErrorContext, Handler, error_response, routes,
+};
 use crate::error::Error;
 use crate::store::{CursorKey, DynamoStore};
 
@@ -33,6 +35,9 @@ pub struct FunctionConfig {
     /// `PUBLIC_URL` (optional): the base URL clients reach gatehouse at, e.g. the CloudFront
     /// domain, for absolute `Link` headers. Without it, the request's `Host` decides.
     pub public_url: Option<String>,
+    /// `VIEWER_COUNTRY_HEADER` (optional): the request header with the viewer's country code,
+    /// `cloudfront-viewer-country` without it.
+    pub viewer_country_header: HeaderName,
 }
 
 impl fmt::Debug for FunctionConfig {
@@ -40,6 +45,7 @@ impl fmt::Debug for FunctionConfig {
         f.debug_struct("FunctionConfig")
             .field("table_name", &self.table_name)
             .field("public_url", &self.public_url)
+            .field("viewer_country_header", &self.viewer_country_header)
             .finish_non_exhaustive()
     }
 }
@@ -80,10 +86,19 @@ impl FunctionConfig {
                 });
             }
         }
+        let viewer_country_header = match var("VIEWER_COUNTRY_HEADER") {
+            Some(name) if !name.trim().is_empty() => HeaderName::from_bytes(name.trim().as_bytes())
+                .map_err(|_| ConfigError::Invalid {
+                    name: "VIEWER_COUNTRY_HEADER",
+                    reason: format!("{name:?} is not an HTTP header name"),
+                })?,
+            _ => DEFAULT_VIEWER_COUNTRY_HEADER,
+        };
         Ok(Self {
             table_name,
             cursor_key,
             public_url,
+            viewer_country_header,
         })
     }
 }
@@ -123,6 +138,7 @@ fn app(config: FunctionConfig, sdk: &SdkConfig) -> App {
             config.cursor_key,
         )),
         public_url: config.public_url,
+        viewer_country_header: config.viewer_country_header,
     }
 }
 
@@ -239,6 +255,7 @@ mod tests {
         let app = App {
             store: Arc::new(store),
             public_url: None,
+            viewer_country_header: DEFAULT_VIEWER_COUNTRY_HEADER,
         };
         (app, dir)
     }
@@ -304,6 +321,33 @@ mod tests {
             url,
             ConfigError::Invalid {
                 name: "PUBLIC_URL",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn the_viewer_country_header_is_cloudfronts_unless_named_otherwise() {
+        let base = [("TABLE_NAME", "t"), ("CURSOR_KEY", SECRET)];
+        let default = FunctionConfig::from_vars(vars(&base)).unwrap();
+        assert_eq!(default.viewer_country_header, "cloudfront-viewer-country");
+        let named = FunctionConfig::from_vars(vars(&[
+            base[0],
+            base[1],
+            ("VIEWER_COUNTRY_HEADER", "X-Viewer-Country"),
+        ]))
+        .unwrap();
+        assert_eq!(named.viewer_country_header, "x-viewer-country");
+        let invalid = FunctionConfig::from_vars(vars(&[
+            base[0],
+            base[1],
+            ("VIEWER_COUNTRY_HEADER", "viewer country"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(
+            invalid,
+            ConfigError::Invalid {
+                name: "VIEWER_COUNTRY_HEADER",
                 ..
             }
         ));

@@ -137,6 +137,9 @@ _user("rae", "@SUM(A1)")
 # robustness / settings / cli
 for _n in ["rob", "sid", "cliff"]:
     _user(_n)
+# eu module
+for _n in ["eve", "eli"]:
+    _user(_n)
 
 WRITE_TOKEN_USERS = ["owner", "writer", "reader", "mallory"]
 
@@ -302,6 +305,12 @@ _req(FUZZ_M, "rob", "pending", time="2024-02-07T10:00:00.000Z")
 # cli
 CLI_M = _repo("org/m-cli", readme=card(COMPANY, license="apache-2.0"))
 
+# eu: gated repos whose card keeps the EU out (extra_gated_eu_disallowed, hf-wire §11.4)
+EU_M = _repo("org/m-eu", readme=card(COMPANY, extra_gated_eu_disallowed=True))
+_req(EU_M, "eve", "accepted", time="2024-02-08T10:00:00.000Z")
+EU_ASK = _repo("org/m-eu-ask", readme=card(COMPANY, extra_gated_eu_disallowed=True))
+EU_OPEN = _repo("org/m-eu-open", gated=False, readme=card(None, extra_gated_eu_disallowed=True))
+
 
 def build_seed() -> dict[str, Any]:
     tokens = [{"user": u, "role": "read", "name": tok_name(u, "read"), "value": tok(u, "read")} for u in _USERS]
@@ -359,6 +368,11 @@ def msg_pending(kind: str, rid: str) -> str:
 
 def msg_rejected(kind: str, rid: str) -> str:
     return f"Your request to access {kind} {rid} has been rejected by the repo's authors."
+
+
+def msg_eu_disallowed(kind: str, rid: str) -> str:
+    return (f"Access to {kind} {rid} is restricted in your region: its authors do not allow access "
+            f"from the European Union.")
 
 
 # --------------------------------------------------------------------------------------------

@@ -146,6 +146,20 @@ def test_the_viewers_token_travels_under_the_header_the_functions_read(template,
         ]
 
 
+# CloudFront's managed AllViewerExceptHostHeader origin request policy: every viewer header but
+# Host, plus CloudFront's own viewer headers, CloudFront-Viewer-Country among them.
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+
+def test_the_viewers_country_reaches_every_origin_under_the_header_the_functions_read(template, routing_table):
+    config = template["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    for behavior in [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]:
+        assert behavior["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_HEADER, behavior["TargetOriginId"]
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert routing_table["viewerCountryHeader"] == "cloudfront-viewer-country"
+    assert variables["VIEWER_COUNTRY_HEADER"] == routing_table["viewerCountryHeader"]
+
+
 def test_every_function_binary_is_a_workspace_crate_and_every_crate_is_deployed(template):
     workspace = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"]["members"]
     binaries = set(functions(template))

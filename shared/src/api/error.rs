@@ -88,7 +88,9 @@ fn repo_not_found(anonymous: bool) -> (StatusCode, Option<&'static str>, String)
     (status, Some("RepoNotFound"), "Repository not found".into())
 }
 
-/// The four gated answers of hf-wire §6, word for word as the Hub sends them.
+/// The four gated answers of hf-wire §6, word for word as the Hub sends them, and the EU
+/// refusal of `extra_gated_eu_disallowed` (401 or 403 like them, and `GatedRepo` so that the
+/// client raises `GatedRepoError`).
 fn gated(
     repo: &RepoRef,
     denial: Denial,
@@ -114,6 +116,17 @@ fn gated(
         }
         Denial::GatedRejected => {
             format!("Your request to access {kind} {id} has been rejected by the repo's authors.")
+        }
+        Denial::EuDisallowed { anonymous } => {
+            let message = format!(
+                "Access to {kind} {id} is restricted in your region: its authors do not allow access from the European Union."
+            );
+            let status = if anonymous {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            return (status, Some("GatedRepo"), message);
         }
     };
     (StatusCode::FORBIDDEN, Some("GatedRepo"), message)
@@ -183,6 +196,26 @@ mod tests {
             denial: Denial::GatedAnonymous,
         });
         assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+
+    #[test]
+    fn the_eu_refusal_is_a_gated_answer_401_for_anonymous_callers_and_403_otherwise() {
+        for (anonymous, expected) in [
+            (true, StatusCode::UNAUTHORIZED),
+            (false, StatusCode::FORBIDDEN),
+        ] {
+            let (status, code, message, body) = answer(Error::Gated {
+                repo: repo(),
+                denial: Denial::EuDisallowed { anonymous },
+            });
+            assert_eq!(status, expected);
+            assert_eq!(code.as_deref(), Some("GatedRepo"));
+            assert_eq!(
+                message,
+                "Access to dataset org/d is restricted in your region: its authors do not allow access from the European Union."
+            );
+            assert_eq!(body["error"], message);
+        }
     }
 
     #[test]

@@ -10,18 +10,24 @@ pub mod routes;
 
 use std::sync::Arc;
 
-use http::{Method, Response};
+use http::{HeaderName, Method, Response};
 use lambda_http::Request;
 
 pub use body::Body;
 pub use error::{ErrorContext, error_response};
 pub use routes::{Handler, ROUTES, Route, RouteMatch};
 
+use crate::domain::Country;
 use crate::error::{Error, Result};
 use crate::store::Store;
 
 /// The largest request body gatehouse reads.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Where CloudFront puts the viewer's country (`CloudFront-Viewer-Country: FR`): the default
+/// of [`App::viewer_country_header`].
+pub const DEFAULT_VIEWER_COUNTRY_HEADER: HeaderName =
+    HeaderName::from_static("cloudfront-viewer-country");
 
 /// What every handler shares: built once at start-up.
 pub struct App {
@@ -29,6 +35,9 @@ pub struct App {
     /// The server's public base URL (`https://hub.example.com`), used in `Link` headers and
     /// messages. Without it, the request's `Host` header decides.
     pub public_url: Option<String>,
+    /// The request header that carries the viewer's ISO 3166-1 alpha-2 country, for
+    /// `extra_gated_eu_disallowed`.
+    pub viewer_country_header: HeaderName,
 }
 
 /// One request's view of the server: where it is reached, and whether to send a body.
@@ -36,6 +45,20 @@ pub struct Exchange<'a> {
     pub app: &'a App,
     pub request: &'a Request,
     pub base_url: String,
+}
+
+impl Exchange<'_> {
+    /// The viewer's country, from the configured header. A missing or malformed value is an
+    /// unknown location, which the gate counts as outside the EU, rather than an error:
+    /// CloudFront always sends the header, so it is missing only when the request did not
+    /// come through CloudFront (the local server, a test), and then there is no one to ask.
+    fn viewer_country(&self) -> Option<Country> {
+        self.request
+            .headers()
+            .get(&self.app.viewer_country_header)
+            .and_then(|value| value.to_str().ok())
+            .and_then(Country::parse)
+    }
 }
 
 /// Answers one request: routes it and runs its handler. Never fails: errors are answers.

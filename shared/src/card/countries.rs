@@ -2,6 +2,8 @@
 
 use std::sync::LazyLock;
 
+use crate::domain::Country;
+
 static BY_NAME: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| {
     let mut countries: Vec<_> = rust_iso3166::ALL
         .iter()
@@ -19,10 +21,7 @@ pub fn countries() -> impl Iterator<Item = (&'static str, &'static str)> {
 
 /// The official upper-case alpha-2 code for `code`, which may be written in lower case.
 pub(super) fn alpha2(code: &str) -> Option<&'static str> {
-    if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return None;
-    }
-    rust_iso3166::from_alpha2(&code.to_ascii_uppercase()).map(|country| country.alpha2)
+    Country::parse(code).map(Country::code)
 }
 
 /// Names such as "Åland Islands" and "Côte d'Ivoire" sort under their base letter, as in the

@@ -133,6 +133,14 @@ fn text_setting(key: &'static str, value: &Value) -> Result<Option<String>, Card
     }
 }
 
+/// Only the card's `extra_gated_eu_disallowed`, for the gate decision, which needs nothing
+/// else of it: a card whose form is broken still keeps the EU out if it says so.
+pub fn eu_disallowed_in(front_matter: &str) -> Result<bool, CardError> {
+    parse_front_matter(front_matter)?
+        .get("extra_gated_eu_disallowed")
+        .map_or(Ok(false), eu_disallowed)
+}
+
 fn eu_disallowed(value: &Value) -> Result<bool, CardError> {
     match value {
         Value::Null => Ok(false),
@@ -397,6 +405,27 @@ extra_gated_eu_disallowed: true
             }
         );
         assert_eq!(card.button_text(), "Submit");
+    }
+
+    #[test]
+    fn the_eu_flag_is_read_alone_even_from_a_card_whose_form_is_broken() {
+        let broken_form =
+            "extra_gated_eu_disallowed: true\nextra_gated_fields:\n  X: ip_location\n";
+        assert_eq!(eu_disallowed_in(broken_form), Ok(true));
+        assert_eq!(
+            eu_disallowed_in("extra_gated_eu_disallowed: false\n"),
+            Ok(false)
+        );
+        assert_eq!(eu_disallowed_in("license: mit\n"), Ok(false));
+        assert_eq!(
+            eu_disallowed_in("just a string\n"),
+            Err(CardError::NotAMapping("a string"))
+        );
+        assert!(matches!(
+            eu_disallowed_in("extra_gated_eu_disallowed: \"yes\"\n"),
+            Err(CardError::WrongType { .. })
+        ));
+        assert!(eu_disallowed_in("extra_gated_eu_disallowed: [\n").is_err());
     }
 
     #[test]

@@ -20,7 +20,9 @@ mod yaml;
 pub use answers::{AnswerErrors, FieldError};
 pub use countries::countries;
 pub use error::{CardError, FieldProblem, TextProblem};
-pub use gate::{Field, FieldKind, GateCard, SelectOption, default_button_content};
+pub use gate::{
+    Field, FieldKind, GateCard, SelectOption, default_button_content, eu_disallowed_in,
+};
 pub use yaml::{front_matter, parse_front_matter};
 
 use serde_json::Value;

@@ -1,14 +1,18 @@
 //! The one gate decision: may this caller see this repo's content?
 
-use super::{GateMode, RepoRole, RequestStatus, Visibility};
+use super::{Country, GateMode, RepoRole, RequestStatus, Visibility};
 
-/// Everything the decision depends on, already looked up; no I/O or HTTP types.
+/// Everything the decision depends on, already looked up; no I/O or HTTP types. The card's
+/// `extra_gated_eu_disallowed` is not in it: reading the card costs far more than deciding,
+/// so [`decide`] asks for it only when the answer depends on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GateInput {
     pub visibility: Visibility,
     pub gate: GateMode,
     /// `None` for an anonymous caller.
     pub caller: Option<CallerAccess>,
+    /// Where the viewer is; `None` when that is unknown, which counts as outside the EU.
+    pub country: Option<Country>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,15 +38,30 @@ pub enum Denial {
     GatedNotRequested,
     GatedPending,
     GatedRejected,
+    /// The card sets `extra_gated_eu_disallowed` and the viewer is in the EU: whatever their
+    /// request, logging in or asking changes nothing.
+    EuDisallowed {
+        anonymous: bool,
+    },
 }
 
-pub fn decide(input: GateInput) -> Decision {
+/// The gate's answer. `card_disallows_eu` reads the card's `extra_gated_eu_disallowed`; it is
+/// called only when the answer depends on it: a gated repo, seen from the EU by someone
+/// outside the repo's namespace.
+pub fn decide(input: GateInput, card_disallows_eu: impl FnOnce() -> bool) -> Decision {
     let role = input.caller.and_then(|caller| caller.role);
     if input.visibility.is_private() && role.is_none() {
         return Decision::Deny(Denial::RepoNotFound);
     }
+    // The namespace (owner, org members) keeps access from anywhere, and the EU flag takes
+    // effect only on a gated repo (hf-wire §11.4).
     if role.is_some() || !input.gate.is_gated() {
         return Decision::Allow;
+    }
+    if input.country.is_some_and(Country::is_eu_member) && card_disallows_eu() {
+        return Decision::Deny(Denial::EuDisallowed {
+            anonymous: input.caller.is_none(),
+        });
     }
     let Some(caller) = input.caller else {
         return Decision::Deny(Denial::GatedAnonymous);
@@ -57,6 +76,8 @@ pub fn decide(input: GateInput) -> Decision {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
+
     use super::*;
 
     const VISIBILITIES: [Visibility; 2] = [Visibility::Public, Visibility::Private];
@@ -73,16 +94,48 @@ mod tests {
         Some(RequestStatus::Accepted),
         Some(RequestStatus::Rejected),
     ];
+    /// Unknown, an EU member state, and a country outside the EU.
+    const COUNTRIES: [Option<&str>; 3] = [None, Some("FR"), Some("US")];
+
+    /// Every input: visibility × gate × (anonymous, or each role × request) × country.
+    fn every_input() -> Vec<GateInput> {
+        let callers = std::iter::once(None).chain(
+            ROLES
+                .into_iter()
+                .flat_map(|role| REQUESTS.map(|request| Some(CallerAccess { role, request }))),
+        );
+        let callers: Vec<_> = callers.collect();
+        let mut inputs = Vec::new();
+        for visibility in VISIBILITIES {
+            for gate in GATES {
+                for &caller in &callers {
+                    for country in COUNTRIES {
+                        inputs.push(GateInput {
+                            visibility,
+                            gate,
+                            caller,
+                            country: country.map(|code| Country::parse(code).unwrap()),
+                        });
+                    }
+                }
+            }
+        }
+        inputs
+    }
 
     /// The expected answer, written as the rules read rather than as the code runs.
-    fn expected(input: GateInput) -> Decision {
+    fn expected(input: GateInput, eu_disallowed: bool) -> Decision {
         use Decision::*;
         use Denial::*;
+        let in_eu = input.country.is_some_and(|c| c.is_eu_member());
         match (input.visibility, input.gate, input.caller) {
             (Visibility::Private, _, None) => Deny(RepoNotFound),
             (Visibility::Private, _, Some(CallerAccess { role: None, .. })) => Deny(RepoNotFound),
             (_, _, Some(CallerAccess { role: Some(_), .. })) => Allow,
             (_, GateMode::Off, _) => Allow,
+            (_, _, caller) if in_eu && eu_disallowed => Deny(EuDisallowed {
+                anonymous: caller.is_none(),
+            }),
             (_, _, None) => Deny(GatedAnonymous),
             (_, _, Some(CallerAccess { request, .. })) => match request {
                 None => Deny(GatedNotRequested),
@@ -93,32 +146,36 @@ mod tests {
         }
     }
 
+    /// Whether the answer depends on the card's EU flag: a public gated repo, seen from the
+    /// EU by someone outside its namespace.
+    fn card_matters(input: GateInput) -> bool {
+        input.visibility == Visibility::Public
+            && input.gate != GateMode::Off
+            && input.caller.and_then(|c| c.role).is_none()
+            && input.country.is_some_and(|c| c.is_eu_member())
+    }
+
     #[test]
-    fn every_combination_of_visibility_gate_role_and_request_is_decided_by_the_rules() {
+    fn every_combination_of_visibility_gate_role_request_country_and_eu_flag_is_decided_by_the_rules()
+     {
         let mut checked = 0;
-        for visibility in VISIBILITIES {
-            for gate in GATES {
-                let anonymous = GateInput {
-                    visibility,
-                    gate,
-                    caller: None,
-                };
-                assert_eq!(decide(anonymous), expected(anonymous), "{anonymous:?}");
+        for input in every_input() {
+            for eu_disallowed in [false, true] {
+                let read = Cell::new(false);
+                let decision = decide(input, || {
+                    read.set(true);
+                    eu_disallowed
+                });
+                assert_eq!(
+                    decision,
+                    expected(input, eu_disallowed),
+                    "{input:?}, eu_disallowed: {eu_disallowed}"
+                );
+                assert_eq!(read.get(), card_matters(input), "card read for {input:?}");
                 checked += 1;
-                for role in ROLES {
-                    for request in REQUESTS {
-                        let input = GateInput {
-                            visibility,
-                            gate,
-                            caller: Some(CallerAccess { role, request }),
-                        };
-                        assert_eq!(decide(input), expected(input), "{input:?}");
-                        checked += 1;
-                    }
-                }
             }
         }
-        assert_eq!(checked, 2 * 3 * (1 + 4 * 4));
+        assert_eq!(checked, 2 * 3 * (1 + 4 * 4) * 3 * 2);
     }
 
     #[test]
@@ -131,12 +188,41 @@ mod tests {
             visibility: Visibility::Public,
             gate: GateMode::Manual,
             caller,
+            country: None,
         };
-        assert_eq!(decide(public), Decision::Allow);
+        assert_eq!(decide(public, || false), Decision::Allow);
         let private = GateInput {
             visibility: Visibility::Private,
             ..public
         };
-        assert_eq!(decide(private), Decision::Deny(Denial::RepoNotFound));
+        assert_eq!(
+            decide(private, || false),
+            Decision::Deny(Denial::RepoNotFound)
+        );
+    }
+
+    #[test]
+    fn an_eu_disallowed_card_refuses_an_accepted_viewer_in_the_eu_but_not_the_owner() {
+        let accepted = GateInput {
+            visibility: Visibility::Public,
+            gate: GateMode::Auto,
+            caller: Some(CallerAccess {
+                role: None,
+                request: Some(RequestStatus::Accepted),
+            }),
+            country: Country::parse("DE"),
+        };
+        assert_eq!(
+            decide(accepted, || true),
+            Decision::Deny(Denial::EuDisallowed { anonymous: false })
+        );
+        let owner = GateInput {
+            caller: Some(CallerAccess {
+                role: Some(RepoRole::Admin),
+                request: None,
+            }),
+            ..accepted
+        };
+        assert_eq!(decide(owner, || true), Decision::Allow);
     }
 }

@@ -1,6 +1,7 @@
 //! The domain: plain types with their invariants, and no I/O.
 
 mod access;
+mod country;
 mod gate;
 mod ids;
 mod repo;
@@ -10,6 +11,7 @@ mod token;
 mod user;
 
 pub use access::{RepoRole, repo_role};
+pub use country::Country;
 pub use gate::{CallerAccess, Decision, Denial, GateInput, decide};
 pub use ids::ObjectId;
 pub use repo::{

@@ -5,8 +5,8 @@ use serde_json::{Map, Value};
 use super::{Caller, RepoView};
 use crate::card::GateCard;
 use crate::domain::{
-    AccessRequest, AuditAction, AuditRecord, Contact, Denial, GateMode, Name, ObjectId,
-    RequestState, RequestStatus, Review, Timestamp,
+    AccessRequest, AuditAction, AuditRecord, Contact, Country, Decision, Denial, GateMode, Name,
+    ObjectId, RequestState, RequestStatus, Review, Timestamp, decide,
 };
 use crate::error::{Error, Result};
 use crate::store::{Store, StoreError};
@@ -28,12 +28,13 @@ pub fn gate_card(view: &RepoView) -> Result<GateCard> {
         })
 }
 
-/// A caller asks for access with their answers to the repo's form. In automatic mode the
-/// request is accepted at once; in manual mode it waits for review.
+/// A caller, viewing from `country`, asks for access with their answers to the repo's form.
+/// In automatic mode the request is accepted at once; in manual mode it waits for review.
 pub async fn ask(
     store: &dyn Store,
     caller: &Caller,
     view: &RepoView,
+    country: Option<Country>,
     submitted: &Map<String, Value>,
 ) -> Result<AccessRequest> {
     let card = gate_card(view)?;
@@ -42,6 +43,16 @@ pub async fn ask(
             "You already have access to {} through its namespace",
             view.repo_ref()
         )));
+    }
+    // The gate refuses a viewer in the EU whatever their request says, so none is stored.
+    let input = view.gate_input(Some(caller), None, country);
+    if let Decision::Deny(denial @ Denial::EuDisallowed { .. }) =
+        decide(input, || card.eu_disallowed)
+    {
+        return Err(Error::Gated {
+            repo: view.repo_ref().clone(),
+            denial,
+        });
     }
     if let Some(existing) = store.access_request(view.repo_ref(), caller.name()).await? {
         return Err(match existing.status() {

@@ -1,8 +1,8 @@
 //! Who is calling, and what they may do to a repo.
 
 use crate::domain::{
-    CallerAccess, Decision, GateInput, Name, RepoRef, RepoRole, TokenRole, TokenSecret, User,
-    decide, repo_role,
+    CallerAccess, Country, Decision, GateInput, Name, RepoRef, RepoRole, RequestStatus, TokenRole,
+    TokenSecret, User, decide, repo_role,
 };
 use crate::error::{Error, Result};
 use crate::store::{Store, TokenRecord};
@@ -80,11 +80,13 @@ impl RepoView {
         Ok(caller)
     }
 
-    /// Passes if the caller may read the repo's content; otherwise the gate's refusal.
+    /// Passes if the caller, viewing from `country`, may read the repo's content; otherwise
+    /// the gate's refusal.
     pub async fn require_content_access(
         &self,
         store: &dyn Store,
         caller: Option<&Caller>,
+        country: Option<Country>,
     ) -> Result<()> {
         let needs_request = self.repo.gate.is_gated() && self.role.is_none();
         let request = match caller {
@@ -94,21 +96,46 @@ impl RepoView {
                 .map(|r| r.status()),
             _ => None,
         };
-        let input = GateInput {
-            visibility: self.repo.visibility,
-            gate: self.repo.gate,
-            caller: caller.map(|_| CallerAccess {
-                role: self.role,
-                request,
-            }),
-        };
-        match decide(input) {
+        let input = self.gate_input(caller, request, country);
+        match decide(input, || self.card_disallows_eu()) {
             Decision::Allow => Ok(()),
             Decision::Deny(denial) => Err(Error::Gated {
                 repo: self.repo_ref().clone(),
                 denial,
             }),
         }
+    }
+
+    /// What the gate decides on: the repo, the caller's role and request on it, and where
+    /// they are.
+    pub fn gate_input(
+        &self,
+        caller: Option<&Caller>,
+        request: Option<RequestStatus>,
+        country: Option<Country>,
+    ) -> GateInput {
+        GateInput {
+            visibility: self.repo.visibility,
+            gate: self.repo.gate,
+            caller: caller.map(|_| CallerAccess {
+                role: self.role,
+                request,
+            }),
+            country,
+        }
+    }
+
+    /// Whether the card sets `extra_gated_eu_disallowed`. A card that cannot be read keeps the
+    /// EU out: its owners may have asked for that, they see the card's error in the repo info,
+    /// and content served against their will cannot be taken back.
+    fn card_disallows_eu(&self) -> bool {
+        let Some(front_matter) = self.repo.front_matter.as_deref() else {
+            return false;
+        };
+        crate::card::eu_disallowed_in(front_matter).unwrap_or_else(|error| {
+            tracing::warn!(repo = %self.repo_ref(), %error, "unreadable card: the EU is kept out");
+            true
+        })
     }
 }
 

@@ -51,7 +51,7 @@ pub async fn info(call: &RepoCall<'_>) -> Result<Response<Body>> {
 /// repo; otherwise the gate's answer.
 pub async fn auth_check(call: &RepoCall<'_>, write: bool) -> Result<Response<Body>> {
     call.view
-        .require_content_access(call.store(), call.caller)
+        .require_content_access(call.store(), call.caller, call.exchange.viewer_country())
         .await?;
     if write && !call.view.can_manage(call.caller) {
         let caller = call.require_caller()?;

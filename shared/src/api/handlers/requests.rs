@@ -134,7 +134,8 @@ pub async fn ask(call: &RepoCall<'_>) -> Result<Response<Body>> {
     } else {
         json_answers(request)?
     };
-    let created = access::ask(call.store(), caller, &call.view, &answers).await?;
+    let country = call.exchange.viewer_country();
+    let created = access::ask(call.store(), caller, &call.view, country, &answers).await?;
     if form {
         return Ok(Response::builder()
             .status(StatusCode::SEE_OTHER)

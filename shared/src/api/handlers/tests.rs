@@ -5,7 +5,7 @@ use std::sync::Arc;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::api::{App, handle};
+use crate::api::{App, DEFAULT_VIEWER_COUNTRY_HEADER, handle};
 use crate::blobs::LocalBlobs;
 use crate::domain::{Name, RepoId, RepoRef, RepoType, RequestStatus};
 use crate::seed::Seed;
@@ -43,6 +43,10 @@ repos:
   - {id: org/secret, private: true, gated: manual}
   - {id: org/broken, gated: manual, readme: "---\nextra_gated_fields:\n  X: ip_location\n---\n"}
   - {id: org/d, type: dataset, gated: manual}
+  - id: org/eu
+    gated: manual
+    readme: "---\nextra_gated_eu_disallowed: true\nextra_gated_fields:\n  Company: text\n---\n"
+  - {id: org/eu-open, readme: "---\nextra_gated_eu_disallowed: true\n---\n"}
 "#;
 
 struct Server {
@@ -76,6 +80,7 @@ async fn server() -> Server {
         app: App {
             store: Arc::new(store),
             public_url: None,
+            viewer_country_header: DEFAULT_VIEWER_COUNTRY_HEADER,
         },
         _dir: dir,
     }
@@ -108,13 +113,7 @@ impl Server {
         content_type: Option<&str>,
         body: &str,
     ) -> Answer {
-        let mut builder = http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", "127.0.0.1:7777");
-        if let Some(token) = token {
-            builder = builder.header("authorization", format!("Bearer {token}"));
-        }
+        let mut builder = request(method, path, token);
         if let Some(content_type) = content_type {
             builder = builder.header("content-type", content_type);
         }
@@ -122,6 +121,26 @@ impl Server {
             lambda_http::Body::Empty
         } else {
             lambda_http::Body::Text(body.to_owned())
+        };
+        self.send(builder.body(body).unwrap()).await
+    }
+
+    /// A request from a viewer whose location header names `country`.
+    async fn call_from(
+        &self,
+        country: &str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut builder = request(method, path, token).header("cloudfront-viewer-country", country);
+        let body = match body {
+            Some(value) => {
+                builder = builder.header("content-type", "application/json");
+                lambda_http::Body::Text(value.to_string())
+            }
+            None => lambda_http::Body::Empty,
         };
         self.send(builder.body(body).unwrap()).await
     }
@@ -159,6 +178,17 @@ impl Server {
 
     fn store(&self) -> &dyn Store {
         self.app.store.as_ref()
+    }
+}
+
+fn request(method: Method, path: &str, token: Option<&str>) -> http::request::Builder {
+    let builder = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "127.0.0.1:7777");
+    match token {
+        Some(token) => builder.header("authorization", format!("Bearer {token}")),
+        None => builder,
     }
 }
 
@@ -806,4 +836,161 @@ async fn unknown_paths_wrong_methods_and_oversized_bodies_are_4xx() {
         .await;
     assert_eq!(head.status, StatusCode::UNAUTHORIZED);
     assert!(head.raw.is_empty());
+}
+
+const EU_REFUSAL: &str = "Access to model org/eu is restricted in your region: its authors do not allow access from the European Union.";
+
+fn company() -> Value {
+    json!({"fields": {"Company": "ACME"}})
+}
+
+#[tokio::test]
+async fn a_viewer_in_the_eu_is_refused_on_ask_access_and_auth_check_and_nothing_is_stored() {
+    let server = server().await;
+    let ask = server
+        .call_from(
+            "FR",
+            Method::POST,
+            "/org/eu/ask-access",
+            Some(ALICE),
+            Some(company()),
+        )
+        .await;
+    assert_eq!(ask.status, StatusCode::FORBIDDEN);
+    assert_eq!(ask.header("x-error-code"), Some("GatedRepo"));
+    assert_eq!(ask.header("x-error-message"), Some(EU_REFUSAL));
+    assert_eq!(ask.body["error"], EU_REFUSAL);
+    let alice = Name::parse("alice").unwrap();
+    let repo = model("org/eu");
+    let stored = server.store().access_request(&repo, &alice);
+    assert!(stored.await.unwrap().is_none());
+    let check = "/api/models/org/eu/auth-check";
+    let signed_in = server
+        .call_from("fr", Method::GET, check, Some(ALICE), None)
+        .await;
+    assert_eq!(signed_in.status, StatusCode::FORBIDDEN);
+    assert_eq!(signed_in.header("x-error-message"), Some(EU_REFUSAL));
+    let anonymous = server.call_from("DE", Method::GET, check, None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(anonymous.header("x-error-code"), Some("GatedRepo"));
+    assert_eq!(anonymous.header("x-error-message"), Some(EU_REFUSAL));
+}
+
+#[tokio::test]
+async fn an_accepted_requester_keeps_access_outside_the_eu_and_loses_it_inside() {
+    let server = server().await;
+    let ask = server
+        .call_from(
+            "US",
+            Method::POST,
+            "/org/eu/ask-access",
+            Some(ALICE),
+            Some(company()),
+        )
+        .await;
+    assert_eq!(ask.status, StatusCode::OK);
+    assert_eq!(ask.body["status"], "pending");
+    let check = "/api/models/org/eu/auth-check";
+    let pending = server
+        .call_from("US", Method::GET, check, Some(ALICE), None)
+        .await;
+    assert!(
+        pending
+            .header("x-error-message")
+            .unwrap()
+            .contains("awaiting a review")
+    );
+    let accept = json!({"user": "alice", "status": "accepted"});
+    let handle = "/api/models/org/eu/user-access-request/handle";
+    assert_eq!(
+        server.post(handle, Some(OWNER), accept).await.status,
+        StatusCode::OK
+    );
+    let from_us = server.call_from("US", Method::GET, check, Some(ALICE), None);
+    assert_eq!(from_us.await.status, StatusCode::OK);
+    let from_it = server
+        .call_from("IT", Method::GET, check, Some(ALICE), None)
+        .await;
+    assert_eq!(from_it.status, StatusCode::FORBIDDEN);
+    assert_eq!(from_it.header("x-error-message"), Some(EU_REFUSAL));
+}
+
+#[tokio::test]
+async fn without_a_readable_country_header_a_viewer_counts_as_outside_the_eu() {
+    let server = server().await;
+    let no_header = server
+        .post("/org/eu/ask-access", Some(ALICE), company())
+        .await;
+    assert_eq!(no_header.status, StatusCode::OK);
+    for malformed in ["France", "EU", "", "XX"] {
+        let answer = server
+            .call_from(
+                malformed,
+                Method::POST,
+                "/org/eu/ask-access",
+                Some(BOB),
+                Some(company()),
+            )
+            .await;
+        // Bob's first ask is stored; the repeats are the usual conflict, not a region refusal.
+        assert_ne!(answer.status, StatusCode::FORBIDDEN, "{malformed:?}");
+    }
+    let bob = Name::parse("bob").unwrap();
+    let repo = model("org/eu");
+    let stored = server.store().access_request(&repo, &bob);
+    assert!(stored.await.unwrap().is_some());
+    let anonymous = server.get("/api/models/org/eu/auth-check", None).await;
+    assert_eq!(
+        anonymous.header("x-error-message").unwrap(),
+        "Access to model org/eu is restricted. You must have access to it and be authenticated to access it. Please log in."
+    );
+}
+
+#[tokio::test]
+async fn the_namespace_keeps_access_from_the_eu_and_an_ungated_repo_ignores_the_flag() {
+    let server = server().await;
+    let check = "/api/models/org/eu/auth-check";
+    for token in [OWNER_READ, READER] {
+        let member = server.call_from("FR", Method::GET, check, Some(token), None);
+        assert_eq!(member.await.status, StatusCode::OK, "{token}");
+    }
+    let owner_asks = server
+        .call_from(
+            "FR",
+            Method::POST,
+            "/org/eu/ask-access",
+            Some(OWNER),
+            Some(company()),
+        )
+        .await;
+    assert_eq!(owner_asks.status, StatusCode::CONFLICT);
+    let open = server.call_from(
+        "FR",
+        Method::GET,
+        "/api/models/org/eu-open/auth-check",
+        None,
+        None,
+    );
+    assert_eq!(open.await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_country_header_is_the_configured_one() {
+    let mut server = server().await;
+    server.app.viewer_country_header = http::HeaderName::from_static("x-viewer-country");
+    let check = "/api/models/org/eu/auth-check";
+    let cloudfront = server
+        .call_from("FR", Method::GET, check, Some(ALICE), None)
+        .await;
+    assert!(
+        cloudfront
+            .header("x-error-message")
+            .unwrap()
+            .contains("not in the authorized list")
+    );
+    let configured = request(Method::GET, check, Some(ALICE)).header("x-viewer-country", "FR");
+    let answer = server
+        .send(configured.body(lambda_http::Body::Empty).unwrap())
+        .await;
+    assert_eq!(answer.header("x-error-message"), Some(EU_REFUSAL));
 }
