@@ -8,7 +8,8 @@ use clap::Subcommand;
 use shared::blobs::LocalBlobs;
 use shared::domain::{
     Email, GateMode, Name, NotificationsMode, ObjectId, OrgRole, Organization, RepoId, RepoRef,
-    RepoType, Timestamp, TokenRole, TokenSecret, User, Visibility,
+    RepoType, Timestamp, TokenRole, TokenSecret, User, Visibility, check_fullname,
+    check_token_name,
 };
 use shared::service::repos::{NewRepo, commit_files, create_repo};
 use shared::store::TokenRecord;
@@ -22,7 +23,7 @@ pub enum UserCommand {
     /// Add a user.
     Add {
         name: Name,
-        #[arg(long)]
+        #[arg(long, value_parser = fullname)]
         fullname: Option<String>,
         #[arg(long, value_parser = Email::parse)]
         email: Option<Email>,
@@ -34,7 +35,7 @@ pub enum OrgCommand {
     /// Add an organization.
     Add {
         name: Name,
-        #[arg(long)]
+        #[arg(long, value_parser = fullname)]
         fullname: Option<String>,
     },
     /// Add a member, after those who joined before.
@@ -54,7 +55,7 @@ pub enum TokenCommand {
     Create {
         user: Name,
         /// The token's display name, unique per user.
-        #[arg(long)]
+        #[arg(long, value_parser = token_name)]
         name: String,
         #[arg(long, default_value = "read")]
         role: TokenRole,
@@ -86,6 +87,14 @@ pub enum RepoCommand {
         #[arg(long = "type", default_value = "model")]
         repo_type: RepoType,
     },
+}
+
+fn fullname(text: &str) -> Result<String, String> {
+    check_fullname(text).map(|()| text.to_owned())
+}
+
+fn token_name(text: &str) -> Result<String, String> {
+    check_token_name(text).map(|()| text.to_owned())
 }
 
 fn parse_gate(text: &str) -> Result<GateMode, String> {

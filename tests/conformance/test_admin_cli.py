@@ -64,6 +64,8 @@ def test_admin_commands_refuse_bad_input_with_a_message(tmp_path):
         ("user", "add", "ann"),                                  # taken
         ("user", "add", "bad name"),                             # invalid name
         ("user", "add", "eve", "--email", "not-an-email"),
+        ("user", "add", "eve", "--fullname", "x" * 201),            # full names are at most 200 characters
+        ("token", "create", "ann", "--name", "x" * 201),            # so are token names
         ("org", "add", "ann"),                                   # users and orgs share names
         ("org", "add-member", "nolab", "ann"),                   # unknown org
         ("token", "create", "ghost", "--name", "x"),             # unknown user

@@ -67,6 +67,7 @@ fn describe(error: &Error, base_url: &str) -> (StatusCode, Option<&'static str>,
             StoreError::Conflict | StoreError::AlreadyExists(_) => (S::CONFLICT, None, message),
             StoreError::NotFound(_) => (S::NOT_FOUND, None, message),
             StoreError::InvalidCursor => (S::BAD_REQUEST, None, message),
+            StoreError::TooLarge(_) => (S::PAYLOAD_TOO_LARGE, None, message),
             StoreError::Backend(detail) => {
                 tracing::error!(error = %detail, "store failure");
                 (
@@ -236,6 +237,16 @@ mod tests {
         )));
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!message.contains("secret"));
+    }
+
+    #[test]
+    fn a_record_too_large_to_store_is_a_413_with_the_stores_message() {
+        let limit = "the access request is about 512000 bytes, over the limit of 409600 bytes";
+        let (status, code, message, body) =
+            answer(Error::Store(StoreError::TooLarge(limit.into())));
+        assert_eq!((status, code), (StatusCode::PAYLOAD_TOO_LARGE, None));
+        assert_eq!(message, limit);
+        assert_eq!(body["error"], limit);
     }
 
     #[test]

@@ -22,5 +22,8 @@ pub use request::{
     RequestStatus, Review,
 };
 pub use time::Timestamp;
-pub use token::{TokenDigest, TokenRole, TokenSecret, TokenSecretError};
-pub use user::{Email, Member, Name, NameError, Namespace, OrgRole, Organization, User};
+pub use token::{TokenDigest, TokenRole, TokenSecret, TokenSecretError, check_token_name};
+pub use user::{
+    Email, MAX_FULLNAME_CHARS, Member, Name, NameError, Namespace, OrgRole, Organization, User,
+    check_fullname,
+};

@@ -37,6 +37,21 @@ impl FromStr for TokenRole {
     }
 }
 
+/// The longest display name of a token, in characters: it is part of a store key, and keys
+/// are short.
+pub const MAX_TOKEN_NAME_CHARS: usize = 200;
+
+/// Passes a token display name of at most [`MAX_TOKEN_NAME_CHARS`] characters.
+pub fn check_token_name(text: &str) -> Result<(), String> {
+    let chars = text.chars().count();
+    if chars > MAX_TOKEN_NAME_CHARS {
+        return Err(format!(
+            "a token name is at most {MAX_TOKEN_NAME_CHARS} characters; this one has {chars}"
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("a token secret is 20 to 200 printable ASCII characters without spaces")]
 pub struct TokenSecretError;
@@ -106,6 +121,13 @@ impl PartialEq for TokenDigest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_names_are_at_most_200_characters() {
+        assert!(check_token_name(&"😀".repeat(MAX_TOKEN_NAME_CHARS)).is_ok());
+        let error = check_token_name(&"x".repeat(MAX_TOKEN_NAME_CHARS + 1)).unwrap_err();
+        assert!(error.contains("at most 200 characters"), "{error}");
+    }
 
     #[test]
     fn generated_secrets_look_like_hub_tokens_and_differ() {

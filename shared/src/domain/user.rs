@@ -154,6 +154,21 @@ impl<'de> Deserialize<'de> for Email {
     }
 }
 
+/// The longest full name of a user or an organization, in characters: short enough that a
+/// request, which carries its requester's, always fits a store record.
+pub const MAX_FULLNAME_CHARS: usize = 200;
+
+/// Passes a full name of at most [`MAX_FULLNAME_CHARS`] characters.
+pub fn check_fullname(text: &str) -> Result<(), String> {
+    let chars = text.chars().count();
+    if chars > MAX_FULLNAME_CHARS {
+        return Err(format!(
+            "a full name is at most {MAX_FULLNAME_CHARS} characters; this one has {chars}"
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
     pub id: ObjectId,
@@ -222,6 +237,13 @@ pub enum Namespace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn full_names_are_at_most_200_characters() {
+        assert!(check_fullname(&"é".repeat(MAX_FULLNAME_CHARS)).is_ok());
+        let error = check_fullname(&"é".repeat(MAX_FULLNAME_CHARS + 1)).unwrap_err();
+        assert!(error.contains("at most 200 characters"), "{error}");
+    }
 
     #[test]
     fn names_follow_the_hub_rules() {

@@ -9,7 +9,8 @@ use crate::domain::{
     RequestState, RequestStatus, Timestamp, TokenRole, TokenSecret, User, Visibility,
 };
 use crate::store::{
-    Cursor, FileEntry, MAX_PAGE_SIZE, NewCommit, SettingsUpdate, Store, StoreError, TokenRecord,
+    Cursor, FileEntry, MAX_PAGE_SIZE, MAX_RECORD_BYTES, NewCommit, SettingsUpdate, Store,
+    StoreError, TokenRecord,
 };
 
 /// Expands to one `#[tokio::test]` per contract case, each on a store of its own.
@@ -46,6 +47,8 @@ macro_rules! store_contract_tests {
             a_commit_sets_keeps_or_clears_the_front_matter,
             an_inserted_request_is_found_by_user_and_by_id,
             a_second_request_by_the_same_user_conflicts,
+            the_largest_request_a_form_allows_is_stored,
+            a_record_larger_than_a_store_holds_is_refused_and_writes_nothing,
             an_update_from_the_version_read_is_stored_with_its_audit_record,
             an_update_from_a_stale_version_conflicts_and_writes_nothing,
             of_two_concurrent_updates_from_the_same_version_exactly_one_wins,
@@ -777,6 +780,91 @@ pub async fn a_second_request_by_the_same_user_conflicts<S: Store>(store: S) {
         None
     );
     assert!(store.audit_trail(&m, second.id).await.unwrap().is_empty());
+}
+
+/// The most a request can carry through the service: every field a card may have, each with
+/// the longest label and answer, in four-byte characters, and the longest full name.
+pub async fn the_largest_request_a_form_allows_is_stored<S: Store>(store: S) {
+    use crate::card::{MAX_FIELDS, MAX_LABEL_CHARS, MAX_TEXT_ANSWER_CHARS};
+    use crate::domain::MAX_FULLNAME_CHARS;
+
+    let m = model("acme/m");
+    given_repo(&store, &m).await;
+    given_users(&store, &["alice"]).await;
+    let wide = '\u{1D538}';
+    let answers = (0..MAX_FIELDS)
+        .map(|i| {
+            let label: String = format!("{i:02}")
+                .chars()
+                .chain(std::iter::repeat_n(wide, MAX_LABEL_CHARS - 2))
+                .collect();
+            let answer: String = std::iter::repeat_n(wide, MAX_TEXT_ANSWER_CHARS).collect();
+            (label, answer.into())
+        })
+        .collect();
+    let largest = AccessRequest {
+        contact: Contact {
+            fullname: std::iter::repeat_n(wide, MAX_FULLNAME_CHARS).collect(),
+            email: Some(Email::parse(&format!("{}@example.com", "a".repeat(64))).unwrap()),
+        },
+        answers: Answers(answers),
+        ..request(&m, "alice", at(1))
+    };
+    store
+        .insert_request(&largest, &requested(&largest))
+        .await
+        .expect("the largest request the form allows fits the store");
+    assert_eq!(
+        store.access_request(&m, &name("alice")).await.unwrap(),
+        Some(largest)
+    );
+}
+
+pub async fn a_record_larger_than_a_store_holds_is_refused_and_writes_nothing<S: Store>(store: S) {
+    let m = model("acme/m");
+    given_repo(&store, &m).await;
+    given_users(&store, &["alice", "bob"]).await;
+    let essay = || "x".repeat(MAX_RECORD_BYTES + 1);
+    let too_large = |result: Result<(), StoreError>| {
+        assert!(
+            matches!(result, Err(StoreError::TooLarge(ref message)) if message.contains(&MAX_RECORD_BYTES.to_string())),
+            "{result:?}"
+        );
+    };
+
+    let huge = User {
+        fullname: essay(),
+        ..user("carol")
+    };
+    too_large(store.create_user(&huge).await);
+    assert_eq!(store.user(&huge.name).await.unwrap(), None);
+
+    let mut request = request(&m, "alice", at(1));
+    request.answers = Answers(vec![("Essay".into(), essay().into())]);
+    too_large(store.insert_request(&request, &requested(&request)).await);
+    assert_eq!(
+        store.access_request(&m, &name("alice")).await.unwrap(),
+        None
+    );
+    assert!(store.audit_trail(&m, request.id).await.unwrap().is_empty());
+
+    let pending = given_request(&store, &m, "bob", at(1)).await;
+    let (rejected, rejection) = reviewed(
+        &pending,
+        RequestStatus::Rejected,
+        "owner",
+        Some(&essay()),
+        at(2),
+    );
+    too_large(store.update_request(&rejected, &rejection).await);
+    assert_eq!(
+        store.access_request(&m, &name("bob")).await.unwrap(),
+        Some(pending.clone())
+    );
+    assert_eq!(
+        store.audit_trail(&m, pending.id).await.unwrap(),
+        [requested(&pending)]
+    );
 }
 
 pub async fn an_update_from_the_version_read_is_stored_with_its_audit_record<S: Store>(store: S) {

@@ -5,6 +5,10 @@
 //! are conditional on the version the caller read, and commit together with their audit
 //! record, so two reviewers acting at once cannot both win and nothing is lost.
 //!
+//! A write whose record is larger than a store holds ([`MAX_RECORD_BYTES`], DynamoDB's item
+//! limit, which the embedded store keeps too, so what one refuses the other does) is refused
+//! with [`StoreError::TooLarge`] and writes nothing.
+//!
 //! Reads by key see every write that came before them. Listings (members, memberships,
 //! requests) and the lookup of a request by id may read an index that a backend keeps
 //! eventually consistent (DynamoDB's GSIs), so they can trail a write by a moment.
@@ -31,6 +35,10 @@ pub use sqlite::SqliteStore;
 /// The most items a list page may hold.
 pub const MAX_PAGE_SIZE: usize = 100;
 
+/// The largest record a store holds, in bytes: DynamoDB's item limit (attribute names and
+/// values together), which the embedded store keeps for its rows too.
+pub const MAX_RECORD_BYTES: usize = 400 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{0} already exists")]
@@ -42,6 +50,9 @@ pub enum StoreError {
     Conflict,
     #[error("invalid pagination cursor")]
     InvalidCursor,
+    /// The record is larger than the store holds: the message names it and the limit.
+    #[error("{0}")]
+    TooLarge(String),
     /// The backend itself failed (disk, network). Never shown to clients.
     #[error("storage failure: {0}")]
     Backend(String),

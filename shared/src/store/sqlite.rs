@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rusqlite::{
-    Connection, OpenFlags, OptionalExtension, Params, Transaction, TransactionBehavior,
-    config::DbConfig, ffi, params,
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Params, Transaction, TransactionBehavior,
+    config::DbConfig, ffi, limits::Limit, params,
 };
 use tokio::sync::Semaphore;
 
@@ -23,8 +23,8 @@ use self::rows::{
     TOKEN_COLUMNS, USER_COLUMNS,
 };
 use super::{
-    Cursor, FileEntry, MAX_PAGE_SIZE, NewCommit, Page, SettingsUpdate, Store, StoreError,
-    StoreResult, TokenRecord,
+    Cursor, FileEntry, MAX_PAGE_SIZE, MAX_RECORD_BYTES, NewCommit, Page, SettingsUpdate, Store,
+    StoreError, StoreResult, TokenRecord,
 };
 use crate::domain::{
     AccessRequest, AuditRecord, Email, Member, Name, ObjectId, OrgRole, Organization, Repo,
@@ -79,6 +79,10 @@ impl SqliteStore {
         }
         writer.pragma_update(None, "synchronous", "FULL")?;
         writer.pragma_update(None, "foreign_keys", true)?;
+        // Rows as large as DynamoDB's items at most, so what one store refuses the other does
+        // too: SQLite refuses a longer value or row (SQLITE_TOOBIG), and the write rolls back.
+        let max_row = i32::try_from(MAX_RECORD_BYTES).expect("the record limit fits an i32");
+        writer.set_limit(Limit::SQLITE_LIMIT_LENGTH, max_row)?;
         writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         schema::migrate(&mut writer)?;
         Ok(Self {
@@ -185,17 +189,40 @@ where
         .map_err(|e| StoreError::Backend(format!("a store task failed: {e}")))?
 }
 
+/// A row longer than the writer connection's length limit is `TooLarge`; every other failure
+/// is `Backend`.
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> Self {
-        StoreError::Backend(error.to_string())
+        match error.sqlite_error_code() {
+            Some(ErrorCode::TooBig) => too_large("a record"),
+            _ => StoreError::Backend(error.to_string()),
+        }
     }
 }
 
-/// Maps a UNIQUE or PRIMARY KEY violation to `on_duplicate`, any other failure to `Backend`.
-fn duplicate_as(on_duplicate: StoreError) -> impl FnOnce(rusqlite::Error) -> StoreError {
+fn too_large(what: &str) -> StoreError {
+    StoreError::TooLarge(format!(
+        "{what} is larger than the limit of {MAX_RECORD_BYTES} bytes a record may take"
+    ))
+}
+
+/// Maps the failed write of `what`: a row too large to store names it, anything else as `From`
+/// maps it.
+fn writing(what: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |error| match error.sqlite_error_code() {
+        Some(ErrorCode::TooBig) => too_large(what),
+        _ => error.into(),
+    }
+}
+
+/// Like [`writing`], and a UNIQUE or PRIMARY KEY violation becomes `on_duplicate`.
+fn duplicate_as(
+    what: &'static str,
+    on_duplicate: StoreError,
+) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |error| match error.sqlite_extended_error_code() {
         Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => on_duplicate,
-        _ => error.into(),
+        _ => writing(what)(error),
     }
 }
 
@@ -306,7 +333,7 @@ impl Store for SqliteStore {
                     user.email.as_ref().map(Email::as_str),
                     user.created_at.millis(),
                 ])
-                .map_err(duplicate_as(name_taken(&user.name)))?;
+                .map_err(duplicate_as("the user", name_taken(&user.name)))?;
             Ok(())
         })
         .await
@@ -338,7 +365,7 @@ impl Store for SqliteStore {
                     org.fullname,
                     org.created_at.millis(),
                 ])
-                .map_err(duplicate_as(name_taken(&org.name)))?;
+                .map_err(duplicate_as("the organization", name_taken(&org.name)))?;
             Ok(())
         })
         .await
@@ -383,9 +410,10 @@ impl Store for SqliteStore {
                 role.as_str(),
                 at.millis()
             ])
-            .map_err(duplicate_as(StoreError::AlreadyExists(format!(
-                "the membership of '{user}' in '{org}'"
-            ))))?;
+            .map_err(duplicate_as(
+                "the membership",
+                StoreError::AlreadyExists(format!("the membership of '{user}' in '{org}'")),
+            ))?;
             Ok(())
         })
         .await
@@ -471,10 +499,13 @@ impl Store for SqliteStore {
                     token.display_name,
                     token.created_at.millis(),
                 ])
-                .map_err(duplicate_as(StoreError::AlreadyExists(format!(
-                    "a token named '{}' of '{}'",
-                    token.display_name, token.user
-                ))))?;
+                .map_err(duplicate_as(
+                    "the token",
+                    StoreError::AlreadyExists(format!(
+                        "a token named '{}' of '{}'",
+                        token.display_name, token.user
+                    )),
+                ))?;
             Ok(())
         })
         .await
@@ -528,7 +559,10 @@ impl Store for SqliteStore {
                     repo.created_at.millis(),
                     repo.last_modified.millis(),
                 ])
-                .map_err(duplicate_as(StoreError::AlreadyExists(repo.repo.to_string())))?;
+                .map_err(duplicate_as(
+                    "the repo",
+                    StoreError::AlreadyExists(repo.repo.to_string()),
+                ))?;
             Ok(())
         })
         .await
@@ -698,7 +732,7 @@ impl Store for SqliteStore {
                     request.updated_at.millis(),
                     rows::int(request.version, "request version")?,
                 ])
-                .map_err(duplicate_as(StoreError::Conflict))?;
+                .map_err(duplicate_as("the access request", StoreError::Conflict))?;
             insert_audit(tx, &audit)
         })
         .await
@@ -741,7 +775,8 @@ impl Store for SqliteStore {
                     request.updated_at.millis(),
                     rows::int(request.version, "request version")?,
                     rows::int(previous, "request version")?,
-                ])?;
+                ])
+                .map_err(writing("the access request"))?;
             // Returning the error drops the transaction, rolling it back: no audit record.
             if updated == 0 {
                 return Err(StoreError::Conflict);

@@ -427,6 +427,96 @@ async fn invalid_answers_are_refused_field_by_field_and_nothing_is_stored() {
     );
 }
 
+/// The form caps every answer, so only a full name stored before names had a limit makes a
+/// request too large to store: the store refuses it, and nothing is stored.
+#[tokio::test]
+async fn a_request_too_large_to_store_is_a_413_with_a_message_and_stores_nothing() {
+    use crate::domain::{ObjectId, Timestamp, TokenRole, TokenSecret, User};
+    use crate::service::repos::{NewRepo, commit_files, create_repo};
+    use crate::store::TokenRecord;
+
+    let server = server().await;
+    let store = server.store();
+    let essayist = User {
+        id: ObjectId::random(),
+        name: Name::parse("essayist").unwrap(),
+        fullname: "x".repeat(200_000),
+        email: None,
+        created_at: Timestamp::now(),
+    };
+    store.create_user(&essayist).await.unwrap();
+    let secret = "hf_essayist_read_0000000";
+    let token = TokenRecord {
+        user: essayist.name.clone(),
+        role: TokenRole::Read,
+        display_name: "read".into(),
+        digest: TokenSecret::parse(secret).unwrap().digest(),
+        created_at: Timestamp::now(),
+    };
+    store.create_token(&token).await.unwrap();
+
+    let long = model("org/long");
+    let labels: Vec<String> = (0..crate::card::MAX_FIELDS)
+        .map(|i| format!("Q{i}"))
+        .collect();
+    let readme = format!(
+        "---\nextra_gated_fields:\n{}---\n",
+        labels
+            .iter()
+            .map(|label| format!("  {label}: text\n"))
+            .collect::<String>()
+    );
+    let new = NewRepo {
+        repo: long.clone(),
+        owner: None,
+        visibility: Default::default(),
+        gate: crate::domain::GateMode::Manual,
+        notifications_mode: Default::default(),
+        notifications_email: None,
+    };
+    create_repo(store, new).await.unwrap();
+    let blobs_dir = tempfile::tempdir().unwrap();
+    let blobs = LocalBlobs::new(blobs_dir.path());
+    let files = vec![("README.md".to_owned(), bytes::Bytes::from(readme))];
+    commit_files(store, &blobs, &long, files).await.unwrap();
+
+    let longest = "\u{1D538}".repeat(crate::card::MAX_TEXT_ANSWER_CHARS);
+    let fields: serde_json::Map<String, Value> = labels
+        .into_iter()
+        .map(|label| (label, json!(longest)))
+        .collect();
+    let answer = server
+        .post(
+            "/org/long/ask-access",
+            Some(secret),
+            json!({ "fields": fields }),
+        )
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{:?}",
+        answer.body
+    );
+    let message = answer.header("x-error-message").unwrap();
+    assert!(
+        message.starts_with("the access request is") && message.contains("409600 bytes"),
+        "{message}"
+    );
+    assert_eq!(answer.body["error"], message);
+    assert!(
+        store
+            .access_request(&long, &essayist.name)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let own = server
+        .get("/api/models/org/long/user-access-request/me", Some(secret))
+        .await;
+    assert_eq!(own.status, StatusCode::NOT_FOUND);
+}
+
 #[tokio::test]
 async fn a_browser_form_post_is_redirected_to_the_repo_page() {
     let server = server().await;

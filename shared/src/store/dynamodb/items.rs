@@ -553,8 +553,8 @@ fn value_size(value: &AttributeValue) -> usize {
 pub(super) fn check_item(item: &Item, what: &str) -> StoreResult<usize> {
     let size = item_size(item);
     if size > MAX_ITEM_BYTES {
-        return Err(StoreError::Backend(format!(
-            "{what} is about {size} bytes, over DynamoDB's item limit of {MAX_ITEM_BYTES} bytes"
+        return Err(StoreError::TooLarge(format!(
+            "{what} is about {size} bytes, over the limit of {MAX_ITEM_BYTES} bytes a record may take"
         )));
     }
     let partition_keys = [PK, GSI1.pk, GSI2.pk, GSI3.pk, GSI4.pk];
@@ -564,13 +564,13 @@ pub(super) fn check_item(item: &Item, what: &str) -> StoreResult<usize> {
         (&sort_keys, MAX_SORT_KEY_BYTES),
     ] {
         for name in names {
-            if let Some(AttributeValue::S(value)) = item.get(*name) {
-                if value.len() > limit {
-                    return Err(StoreError::Backend(format!(
-                        "{what} has a key of {} bytes, over DynamoDB's limit of {limit} bytes",
-                        value.len()
-                    )));
-                }
+            if let Some(AttributeValue::S(value)) = item.get(*name)
+                && value.len() > limit
+            {
+                return Err(StoreError::TooLarge(format!(
+                    "{what} is too long to store: its key would be {} bytes, over the limit of {limit} bytes",
+                    value.len()
+                )));
             }
         }
     }
@@ -718,7 +718,10 @@ mod tests {
         request.answers = Answers(vec![("Essay".into(), "x".repeat(MAX_ITEM_BYTES).into())]);
         let item = request_item(&request).unwrap();
         let error = check_item(&item, "the request").unwrap_err();
-        assert!(matches!(error, StoreError::Backend(ref m) if m.contains("item limit")));
+        assert!(
+            matches!(error, StoreError::TooLarge(ref m) if m.starts_with("the request is about")),
+            "{error:?}"
+        );
 
         let file = FileEntry {
             path: "p/".repeat(600),
@@ -727,7 +730,10 @@ mod tests {
             sha256: "0".repeat(64),
         };
         let error = check_item(&file_item(&repo_ref(), &file), "the file").unwrap_err();
-        assert!(matches!(error, StoreError::Backend(ref m) if m.contains("key")));
+        assert!(
+            matches!(error, StoreError::TooLarge(ref m) if m.contains("key")),
+            "{error:?}"
+        );
 
         let small = request_item(&self::request(RequestState::Pending)).unwrap();
         let size = check_item(&small, "the request").unwrap();

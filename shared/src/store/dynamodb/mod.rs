@@ -659,17 +659,15 @@ impl Transaction {
 
     fn check(&self) -> StoreResult<()> {
         if self.actions.len() > items::MAX_TRANSACTION_ITEMS {
-            return Err(StoreError::Backend(format!(
-                "{} would write {} items in one transaction; DynamoDB allows {}",
-                self.operation,
+            return Err(StoreError::TooLarge(format!(
+                "{} records would be written at once, over the limit of {} one write may take",
                 self.actions.len(),
                 items::MAX_TRANSACTION_ITEMS
             )));
         }
         if self.bytes > items::MAX_TRANSACTION_BYTES {
-            return Err(StoreError::Backend(format!(
-                "{} would write about {} bytes in one transaction; DynamoDB allows {}",
-                self.operation,
+            return Err(StoreError::TooLarge(format!(
+                "about {} bytes would be written at once, over the limit of {} bytes one write may take",
                 self.bytes,
                 items::MAX_TRANSACTION_BYTES
             )));
@@ -1044,8 +1042,8 @@ impl Store for DynamoStore {
         let files: BTreeMap<&str, &FileEntry> =
             commit.files.iter().map(|f| (f.path.as_str(), f)).collect();
         if files.len() > Self::MAX_COMMIT_FILES {
-            return Err(StoreError::Backend(format!(
-                "a commit may add or replace at most {} files at once in DynamoDB; this one has {}",
+            return Err(StoreError::TooLarge(format!(
+                "a commit may add or replace at most {} files at once; this one has {}",
                 Self::MAX_COMMIT_FILES,
                 files.len()
             )));

@@ -738,7 +738,7 @@ async fn writes_over_dynamodb_limits_are_refused_before_the_call_with_a_clear_er
     request.answers = crate::domain::Answers(vec![("Essay".into(), "x".repeat(500_000).into())]);
     let result = store.insert_request(&request, &audit).await;
     assert!(
-        matches!(result, Err(StoreError::Backend(ref m)) if m.contains("item limit")),
+        matches!(result, Err(StoreError::TooLarge(ref m)) if m.contains("limit of 409600 bytes")),
         "{result:?}"
     );
     assert_eq!(store.access_request(&m, &request.user).await.unwrap(), None);
@@ -759,7 +759,7 @@ async fn writes_over_dynamodb_limits_are_refused_before_the_call_with_a_clear_er
     };
     let result = store.commit(&m, &commit).await;
     assert!(
-        matches!(result, Err(StoreError::Backend(ref m)) if m.contains("at most 99 files")),
+        matches!(result, Err(StoreError::TooLarge(ref m)) if m.contains("at most 99 files")),
         "{result:?}"
     );
     assert_eq!(store.repo(&m).await.unwrap(), Some(repo(&m)));

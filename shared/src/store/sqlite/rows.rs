@@ -79,8 +79,12 @@ fn unsigned(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
 
 /// The other way: an unsigned value as an SQLite integer.
 pub(super) fn int(value: u64, what: &str) -> StoreResult<i64> {
-    i64::try_from(value)
-        .map_err(|_| StoreError::Backend(format!("{what} {value} is too large to store")))
+    i64::try_from(value).map_err(|_| {
+        StoreError::TooLarge(format!(
+            "{what} {value} is larger than the largest number the store holds, {}",
+            i64::MAX
+        ))
+    })
 }
 
 fn notifications_mode(text: &str) -> Option<NotificationsMode> {
