@@ -47,6 +47,7 @@ macro_rules! store_contract_tests {
             a_commit_sets_keeps_or_clears_the_front_matter,
             an_inserted_request_is_found_by_user_and_by_id,
             a_second_request_by_the_same_user_conflicts,
+            a_request_for_a_missing_repo_or_user_is_not_found_and_writes_nothing,
             the_largest_request_a_form_allows_is_stored,
             a_record_larger_than_a_store_holds_is_refused_and_writes_nothing,
             an_update_from_the_version_read_is_stored_with_its_audit_record,
@@ -780,6 +781,40 @@ pub async fn a_second_request_by_the_same_user_conflicts<S: Store>(store: S) {
         None
     );
     assert!(store.audit_trail(&m, second.id).await.unwrap().is_empty());
+}
+
+pub async fn a_request_for_a_missing_repo_or_user_is_not_found_and_writes_nothing<S: Store>(
+    store: S,
+) {
+    let (m, missing) = (model("acme/m"), model("acme/missing"));
+    given_repo(&store, &m).await;
+    given_users(&store, &["alice"]).await;
+
+    let on_missing_repo = request(&missing, "alice", at(1));
+    let result = store
+        .insert_request(&on_missing_repo, &requested(&on_missing_repo))
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
+    let by_missing_user = request(&m, "ghost", at(1));
+    let result = store
+        .insert_request(&by_missing_user, &requested(&by_missing_user))
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
+
+    assert_eq!(
+        store.access_request(&m, &name("ghost")).await.unwrap(),
+        None
+    );
+    assert!(list_all(&store, &m, None, 10).await.is_empty());
+    for refused in [&on_missing_repo, &by_missing_user] {
+        assert!(
+            store
+                .audit_trail(&refused.repo, refused.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
 }
 
 /// The most a request can carry through the service: every field a card may have, each with

@@ -181,8 +181,8 @@ pub trait Store: Send + Sync {
         repo: &RepoRef,
         id: ObjectId,
     ) -> StoreResult<Option<AccessRequest>>;
-    /// Stores a new request with its audit record; `Conflict` if the user already has one.
-    /// The repo and the user must exist.
+    /// Stores a new request with its audit record; `Conflict` if the user already has one,
+    /// `NotFound` if the repo or the user does not exist (and nothing is written then).
     async fn insert_request(&self, request: &AccessRequest, audit: &AuditRecord)
     -> StoreResult<()>;
     /// Replaces a request by its next version, with its audit record; `Conflict` unless the

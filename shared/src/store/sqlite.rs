@@ -248,6 +248,14 @@ fn organization_exists(db: &Connection, name: &Name) -> StoreResult<bool> {
     )
 }
 
+fn repo_exists(db: &Connection, repo: &RepoRef) -> StoreResult<bool> {
+    exists(
+        db,
+        "SELECT EXISTS (SELECT 1 FROM repos WHERE repo_type = ?1 AND repo_id = ?2)",
+        params![repo.repo_type.as_str(), repo.id.to_string()],
+    )
+}
+
 /// Users and organizations share one namespace: a name is free only if neither holds it.
 fn ensure_name_free(db: &Connection, name: &Name) -> StoreResult<()> {
     if user_exists(db, name)? || organization_exists(db, name)? {
@@ -710,6 +718,13 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         let (request, audit) = (request.clone(), audit.clone());
         self.write(move |tx| {
+            // Checked first, so a missing one is `NotFound` rather than a failed foreign key.
+            if !repo_exists(tx, &request.repo)? {
+                return Err(repo_not_found(&request.repo));
+            }
+            if !user_exists(tx, &request.user)? {
+                return Err(StoreError::NotFound(format!("user '{}'", request.user)));
+            }
             let (status, reviewer, reviewed_at, reason) = rows::state_columns(&request.state);
             let sql = format!(
                 "INSERT INTO access_requests ({REQUEST_COLUMNS})
