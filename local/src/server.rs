@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use shared::api::{self, App, Body, MAX_BODY_BYTES};
 use shared::blobs::LocalBlobs;
 use shared::error::Error;
-use shared::seed::Seed;
+use shared::seed::{Seed, SeedError};
 use shared::store::Store;
 
 use crate::store::StoreArgs;
@@ -62,8 +62,8 @@ pub async fn serve(
         (None, false) => None,
     };
     if let Some(seed) = seed {
-        // A failed seed is undone by removing the embedded store's files; a DynamoDB table
-        // is the operator's, so it is left for them to drop.
+        // A seed that fails part-way is undone by removing the embedded store's files; a
+        // DynamoDB table is the operator's, so it is left for them to drop.
         let discard = store_args.is_sqlite().then_some(data_dir);
         load_seed(store.as_ref(), data_dir, &seed, discard).await?;
     }
@@ -143,8 +143,9 @@ async fn answer(app: &App, request: hyper::Request<Incoming>) -> hyper::Response
     response
 }
 
-/// Loads a seed into an empty store. A store that already holds data keeps it; a seed that
-/// fails to load leaves no half-loaded store behind where `discard` names the store's dir.
+/// Loads a seed into an empty store. A store that already holds data keeps it. A bad seed is
+/// refused before anything is written; one whose writes fail part-way leaves no half-loaded
+/// store behind where `discard` names the store's dir, and otherwise says what it wrote.
 async fn load_seed(
     store: &dyn Store,
     data_dir: &Path,
@@ -170,15 +171,13 @@ async fn load_seed(
             }
             Ok(())
         }
-        Err(error) => match discard {
+        Err(error @ SeedError::Refused(_)) => Err(error.to_string().into()),
+        Err(error @ SeedError::Interrupted { .. }) => match discard {
             Some(dir) => {
                 discard_loaded_data(dir)?;
-                Err(format!("the seed did not load, and nothing of it was kept: {error}").into())
+                Err(format!("{error}. The data dir was emptied, so nothing of it was kept").into())
             }
-            None => Err(format!(
-                "the seed did not load; what loaded before the error is in the store, so drop it before seeding again: {error}"
-            )
-            .into()),
+            None => Err(format!("{error}. Drop the table before seeding again").into()),
         },
     }
 }
@@ -274,19 +273,35 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_seed_that_fails_halfway_leaves_nothing_behind() {
+    async fn a_bad_seed_is_refused_and_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let broken =
             format!("{SEED}orgs: [{{name: org, members: [{{user: ghost, role: admin}}]}}]\n");
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let error = load_seed(&store, dir.path(), &broken, Some(dir.path()))
+            .await
+            .unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("nothing of it was written"), "{message}");
+        assert!(message.contains("member 'ghost'"), "{message}");
+        assert!(store.is_empty().await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_seed_that_fails_halfway_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        // The blobs folder is a file, so the repo's files cannot be written after the user
+        // and the repo were.
+        std::fs::write(dir.path().join("blobs"), "").unwrap();
+        let seed = format!("{SEED}repos: [{{id: alice/m, files: {{config.json: '{{}}'}}}}]\n");
         {
             let store = SqliteStore::open(dir.path()).unwrap();
-            let error = load_seed(&store, dir.path(), &broken, Some(dir.path()))
+            let error = load_seed(&store, dir.path(), &seed, Some(dir.path()))
                 .await
                 .unwrap_err();
-            assert!(
-                error.to_string().contains("nothing of it was kept"),
-                "{error}"
-            );
+            let message = error.to_string();
+            assert!(message.contains("1 of 1 users, 0 of 1 repos"), "{message}");
+            assert!(message.contains("nothing of it was kept"), "{message}");
         }
         let reopened = SqliteStore::open(dir.path()).unwrap();
         assert!(reopened.is_empty().await.unwrap());

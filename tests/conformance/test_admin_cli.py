@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from huggingface_hub import HfApi
 from huggingface_hub.errors import GatedRepoError, HfHubHTTPError
 import pytest
 
-from support import GATEHOUSE_BIN, http, store_args
+from support import GATEHOUSE_BIN, card, http, store_args, tok, write_seed
 
 
 def admin(data_dir: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
@@ -80,3 +82,59 @@ def test_admin_commands_refuse_bad_input_with_a_message(tmp_path):
         assert cp.stderr.strip(), args
         assert "panicked" not in cp.stderr, args
     admin(data, "repo", "create", "gpt2", "--owner", "ann")
+
+
+def serve_refused_seed(data_dir: Path, seed: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    """`gatehouse serve --seed` with a seed that must not load: it exits before it listens."""
+    path = write_seed(data_dir.parent / f"{data_dir.name}-seed.yaml", seed)
+    cp = subprocess.run([str(GATEHOUSE_BIN), *store_args(data_dir), "serve", "--addr", "127.0.0.1:0",
+                         "--data-dir", str(data_dir), "--seed", str(path)],
+                        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert cp.returncode != 0, f"the seed loaded: {cp.stderr}"
+    assert "panicked" not in cp.stderr, cp.stderr
+    return cp
+
+
+EARLY = {"name": "early", "fullname": "Early Bird", "email": "early@example.com"}
+EARLY_TOKEN = {"user": "early", "role": "read", "name": "early-read", "value": tok("early")}
+
+
+def test_a_bad_seed_is_refused_with_a_message_and_writes_nothing(gatehouse_factory, tmp_path):
+    data = tmp_path / "bad-seed"
+    start = {"users": [EARLY], "tokens": [EARLY_TOKEN]}
+    for seed, expected in (
+        ({**start, "tokens": [EARLY_TOKEN, {"user": "ghost", "role": "read", "name": "x"}]},
+         "'ghost' is no user of the seed or the store"),
+        ({**start, "requests": [{"repo": "early/nope", "user": "early", "status": "pending"}]},
+         "model early/nope is not in the seed or the store"),
+        ({**start, "users": [EARLY, EARLY]}, "user 'early' is in the seed twice"),
+        ({**start, "orgs": [{"name": "lab", "members": [{"user": "ghost", "role": "read"}]}]},
+         "member 'ghost' is no user"),
+        ({**start, "repos": [{"id": "early/m", "readme": card(None, license="x" * 70_000)}]},
+         "front matter is larger than"),
+    ):
+        cp = serve_refused_seed(data, seed)
+        assert "the seed was refused, and nothing of it was written" in cp.stderr, cp.stderr
+        assert expected in cp.stderr, cp.stderr
+
+    # Nothing was written: the store is still empty, so a good seed loads into it.
+    late = {"name": "late", "fullname": "Late Comer", "email": "late@example.com"}
+    good = {"users": [late], "tokens": [{"user": "late", "role": "read", "name": "r", "value": tok("late")}]}
+    srv = gatehouse_factory(good, data_dir=data).start()
+    assert http("GET", f"{srv.endpoint}/api/whoami-v2", token=tok("late")).json()["name"] == "late"
+    assert http("GET", f"{srv.endpoint}/api/whoami-v2", token=tok("early")).status_code == 401
+
+
+def test_a_seed_whose_writes_fail_part_way_says_what_it_wrote(tmp_path):
+    data = tmp_path / "half-seed"
+    data.mkdir()
+    (data / "blobs").write_text("")  # file contents cannot be written under a file
+    seed = {"users": [EARLY], "repos": [{"id": "early/m", "gated": False, "files": {"config.json": "{}"}}]}
+    cp = serve_refused_seed(data, seed)
+    assert "the seed stopped at the files of model early/m (the repo itself was created)" in cp.stderr, cp.stderr
+    assert "1 of 1 users, 0 of 1 repos" in cp.stderr, cp.stderr
+    if os.environ.get("GATEHOUSE_TEST_STORE", "sqlite") == "dynamodb":
+        assert "Drop the table before seeding again" in cp.stderr, cp.stderr
+    else:
+        assert "nothing of it was kept" in cp.stderr, cp.stderr
+        assert not any(data.iterdir())

@@ -31,25 +31,24 @@ pub struct NewRepo {
     pub notifications_email: Option<Email>,
 }
 
+/// Who owns a new repo: its namespace, or for a one-segment id the owner named.
+pub fn repo_owner(repo: &RepoRef, owner: Option<&Name>) -> Result<Name> {
+    match (repo.id.namespace(), owner) {
+        (Some(namespace), Some(owner)) if namespace != owner => Err(Error::BadRequest(format!(
+            "{repo} belongs to '{namespace}', not '{owner}'"
+        ))),
+        (Some(namespace), _) => Ok(namespace.clone()),
+        (None, Some(owner)) => Ok(owner.clone()),
+        (None, None) => Err(Error::BadRequest(format!(
+            "{repo} has no namespace: name its owner"
+        ))),
+    }
+}
+
 /// Creates an empty repo owned by its namespace, which must be an existing user or
 /// organization.
 pub async fn create_repo(store: &dyn Store, new: NewRepo) -> Result<Repo> {
-    let owner = match (new.repo.id.namespace(), new.owner) {
-        (Some(namespace), Some(owner)) if *namespace != owner => {
-            return Err(Error::BadRequest(format!(
-                "{} belongs to '{namespace}', not '{owner}'",
-                new.repo
-            )));
-        }
-        (Some(namespace), _) => namespace.clone(),
-        (None, Some(owner)) => owner,
-        (None, None) => {
-            return Err(Error::BadRequest(format!(
-                "{} has no namespace: name its owner",
-                new.repo
-            )));
-        }
-    };
+    let owner = repo_owner(&new.repo, new.owner.as_ref())?;
     let owner_exists =
         store.user(&owner).await?.is_some() || store.organization(&owner).await?.is_some();
     if !owner_exists {
@@ -89,6 +88,33 @@ pub async fn commit_files(
         .repo(repo)
         .await?
         .ok_or_else(|| Error::NotFound(format!("{repo} not found")))?;
+    let CheckedCommit {
+        entries,
+        front_matter,
+    } = check_commit(&files)?;
+    for ((_, bytes), entry) in files.into_iter().zip(&entries) {
+        blobs.put(&entry.sha256, bytes).await?;
+    }
+    let at = Timestamp::now();
+    let commit = NewCommit {
+        sha: commit_id(Some(&current.sha), &repo.to_string(), &entries, at),
+        files: entries,
+        front_matter,
+        at,
+    };
+    Ok(store.commit(repo, &commit).await?)
+}
+
+/// The files of a commit that may be made: each one's entry, and the README's front matter.
+pub struct CheckedCommit {
+    pub entries: Vec<FileEntry>,
+    /// `Some` when the commit changes README.md: its front matter, if it has one.
+    pub front_matter: Option<Option<String>>,
+}
+
+/// Checks the files of a commit without writing anything: how many, their paths, and the
+/// README's front matter.
+pub fn check_commit(files: &[(String, Bytes)]) -> Result<CheckedCommit> {
     if files.len() > MAX_FILES_PER_COMMIT {
         return Err(Error::BadRequest(format!(
             "A commit may add at most {MAX_FILES_PER_COMMIT} files; split the upload"
@@ -96,7 +122,7 @@ pub async fn commit_files(
     }
     let mut entries = Vec::with_capacity(files.len());
     let mut front_matter = None;
-    for (path, bytes) in &files {
+    for (path, bytes) in files {
         check_path(path)?;
         if path == "README.md" {
             let text = std::str::from_utf8(bytes)
@@ -114,17 +140,10 @@ pub async fn commit_files(
         }
         entries.push(file_entry(path, bytes));
     }
-    for ((_, bytes), entry) in files.into_iter().zip(&entries) {
-        blobs.put(&entry.sha256, bytes).await?;
-    }
-    let at = Timestamp::now();
-    let commit = NewCommit {
-        sha: commit_id(Some(&current.sha), &repo.to_string(), &entries, at),
-        files: entries,
+    Ok(CheckedCommit {
+        entries,
         front_matter,
-        at,
-    };
-    Ok(store.commit(repo, &commit).await?)
+    })
 }
 
 /// A file's metadata: size, git blob sha1 (its ETag on the Hub) and SHA-256.
