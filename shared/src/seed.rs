@@ -197,8 +197,8 @@ struct Checker<'a> {
     namespaces: HashSet<Name>,
     /// The seed's users, as their requests show them.
     contacts: HashMap<Name, Contact>,
-    /// The seed's repos, with their owner where it is a valid one.
-    owners: HashMap<RepoRef, Option<Name>>,
+    /// The seed's repos: their owner where it is a valid one, and their notifications mode.
+    owners: HashMap<RepoRef, (Option<Name>, NotificationsMode)>,
 }
 
 impl Checker<'_> {
@@ -349,7 +349,8 @@ impl Checker<'_> {
                     None
                 }
             };
-            if self.owners.insert(repo.clone(), owner).is_some() {
+            let twice = self.owners.contains_key(&repo);
+            if twice {
                 self.problems.add(format!("{repo} is in the seed twice"));
             } else if self.stored.repo(&repo).await?.is_some() {
                 self.problems.add(format!("{repo} already exists"));
@@ -369,6 +370,10 @@ impl Checker<'_> {
                     NotificationsMode::default()
                 }),
             };
+            if !twice {
+                self.owners
+                    .insert(repo.clone(), (owner, notifications_mode));
+            }
             let mut files: Vec<(String, Bytes)> = seed
                 .files
                 .into_iter()
@@ -398,20 +403,17 @@ impl Checker<'_> {
         Ok(repos)
     }
 
-    async fn requests(
-        &mut self,
-        seeds: Vec<SeedRequest>,
-    ) -> Result<Vec<(AccessRequest, AuditRecord)>> {
+    async fn requests(&mut self, seeds: Vec<SeedRequest>) -> Result<Vec<SeededRequest>> {
         let mut requests = Vec::with_capacity(seeds.len());
         let mut requesters = HashSet::new();
         for seed in seeds {
             let repo = RepoRef::new(seed.repo_type, seed.repo);
             let what = format!("the request of '{}' on {repo}", seed.user);
             let in_seed = self.owners.contains_key(&repo);
-            let owner = match self.owners.get(&repo) {
-                Some(owner) => owner.clone(),
+            let repo_of_request = match self.owners.get(&repo) {
+                Some((owner, mode)) => owner.clone().map(|owner| (owner, *mode)),
                 None => match self.stored.repo(&repo).await? {
-                    Some(stored) => Some(stored.owner),
+                    Some(stored) => Some((stored.owner, stored.notifications_mode)),
                     None => {
                         self.problems
                             .add(format!("{what}: {repo} is not in the seed or the store"));
@@ -448,7 +450,7 @@ impl Checker<'_> {
                 }),
             };
             let answers = check_answers(&what, seed.fields, &mut self.problems);
-            let (Some(owner), Some(contact)) = (owner, contact) else {
+            let (Some((owner, notifications)), Some(contact)) = (repo_of_request, contact) else {
                 continue;
             };
             let review = Review { by: owner, at };
@@ -474,7 +476,11 @@ impl Checker<'_> {
                 version: 1,
             };
             let audit = AuditRecord::created(AuditAction::Requested, None, &request, at);
-            requests.push((request, audit));
+            requests.push(SeededRequest {
+                request,
+                audit,
+                notifications,
+            });
         }
         Ok(requests)
     }
@@ -609,7 +615,15 @@ struct Plan {
     orgs: Vec<(Organization, Vec<(Name, OrgRole)>)>,
     tokens: Vec<SeededToken>,
     repos: Vec<(NewRepo, Vec<(String, Bytes)>)>,
-    requests: Vec<(AccessRequest, AuditRecord)>,
+    requests: Vec<SeededRequest>,
+}
+
+/// A request to write, with its repo's notifications mode (as the seed sets it, or as the
+/// store holds it).
+struct SeededRequest {
+    request: AccessRequest,
+    audit: AuditRecord,
+    notifications: NotificationsMode,
 }
 
 impl Plan {
@@ -671,8 +685,14 @@ impl Plan {
             }
             progress.done(Section::Repos);
         }
-        for (request, audit) in &self.requests {
-            store.insert_request(request, audit).await.map_err(|e| {
+        for SeededRequest {
+            request,
+            audit,
+            notifications,
+        } in &self.requests
+        {
+            let written = store.insert_request(request, audit, *notifications).await;
+            written.map_err(|e| {
                 let what = format!("the request of '{}' on {}", request.user, request.repo);
                 progress.stopped(what, e)
             })?;

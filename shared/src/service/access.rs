@@ -91,7 +91,7 @@ pub async fn ask(
     };
     let audit = AuditRecord::created(AuditAction::Requested, Some(caller.name()), &request, now);
     store
-        .insert_request(&request, &audit)
+        .insert_request(&request, &audit, view.repo.notifications_mode)
         .await
         .map_err(|e| match e {
             StoreError::Conflict => Error::Conflict(format!(
@@ -251,7 +251,7 @@ pub async fn grant(
     };
     let audit = AuditRecord::created(AuditAction::Granted, Some(reviewer.name()), &request, now);
     store
-        .insert_request(&request, &audit)
+        .insert_request(&request, &audit, view.repo.notifications_mode)
         .await
         .map_err(conflict_message)?;
     Ok(request)

@@ -48,6 +48,7 @@ macro_rules! store_contract_tests {
             an_inserted_request_is_found_by_user_and_by_id,
             a_second_request_by_the_same_user_conflicts,
             a_request_for_a_missing_repo_or_user_is_not_found_and_writes_nothing,
+            a_request_made_with_a_notifications_mode_the_repo_no_longer_has_is_stored,
             the_largest_request_a_form_allows_is_stored,
             a_record_larger_than_a_store_holds_is_refused_and_writes_nothing,
             an_update_from_the_version_read_is_stored_with_its_audit_record,
@@ -222,7 +223,7 @@ async fn given_request<S: Store>(
 ) -> AccessRequest {
     let request = request(repo, user, created_at);
     store
-        .insert_request(&request, &requested(&request))
+        .insert_request(&request, &requested(&request), NotificationsMode::Bulk)
         .await
         .expect("insert request");
     request
@@ -717,7 +718,7 @@ pub async fn an_inserted_request_is_found_by_user_and_by_id<S: Store>(store: S) 
         ..request(&m, "bob", at(2))
     };
     store
-        .insert_request(&accepted, &requested(&accepted))
+        .insert_request(&accepted, &requested(&accepted), NotificationsMode::Bulk)
         .await
         .unwrap();
 
@@ -769,7 +770,9 @@ pub async fn a_second_request_by_the_same_user_conflicts<S: Store>(store: S) {
     let first = given_request(&store, &m, "alice", at(1)).await;
 
     let second = request(&m, "alice", at(2));
-    let result = store.insert_request(&second, &requested(&second)).await;
+    let result = store
+        .insert_request(&second, &requested(&second), NotificationsMode::Bulk)
+        .await;
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
 
     assert_eq!(
@@ -792,12 +795,20 @@ pub async fn a_request_for_a_missing_repo_or_user_is_not_found_and_writes_nothin
 
     let on_missing_repo = request(&missing, "alice", at(1));
     let result = store
-        .insert_request(&on_missing_repo, &requested(&on_missing_repo))
+        .insert_request(
+            &on_missing_repo,
+            &requested(&on_missing_repo),
+            NotificationsMode::Bulk,
+        )
         .await;
     assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
     let by_missing_user = request(&m, "ghost", at(1));
     let result = store
-        .insert_request(&by_missing_user, &requested(&by_missing_user))
+        .insert_request(
+            &by_missing_user,
+            &requested(&by_missing_user),
+            NotificationsMode::Bulk,
+        )
         .await;
     assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
 
@@ -815,6 +826,32 @@ pub async fn a_request_for_a_missing_repo_or_user_is_not_found_and_writes_nothin
                 .is_empty()
         );
     }
+}
+
+/// The mode a caller read can be stale by the time the request is written (an owner changed
+/// it in between): the request is stored all the same, as if the caller had read it later.
+pub async fn a_request_made_with_a_notifications_mode_the_repo_no_longer_has_is_stored<S: Store>(
+    store: S,
+) {
+    let m = model("acme/m");
+    given_repo(&store, &m).await;
+    given_users(&store, &["alice"]).await;
+    let realtime = SettingsUpdate {
+        notifications_mode: Some(NotificationsMode::RealTime),
+        ..SettingsUpdate::default()
+    };
+    store.update_repo_settings(&m, &realtime).await.unwrap();
+
+    let request = request(&m, "alice", at(1));
+    store
+        .insert_request(&request, &requested(&request), NotificationsMode::Bulk)
+        .await
+        .expect("a stale mode does not refuse the request");
+    assert_eq!(
+        store.access_request(&m, &name("alice")).await.unwrap(),
+        Some(request.clone())
+    );
+    assert_eq!(store.audit_trail(&m, request.id).await.unwrap().len(), 1);
 }
 
 /// The most a request can carry through the service: every field a card may have, each with
@@ -846,7 +883,7 @@ pub async fn the_largest_request_a_form_allows_is_stored<S: Store>(store: S) {
         ..request(&m, "alice", at(1))
     };
     store
-        .insert_request(&largest, &requested(&largest))
+        .insert_request(&largest, &requested(&largest), NotificationsMode::Bulk)
         .await
         .expect("the largest request the form allows fits the store");
     assert_eq!(
@@ -876,7 +913,11 @@ pub async fn a_record_larger_than_a_store_holds_is_refused_and_writes_nothing<S:
 
     let mut request = request(&m, "alice", at(1));
     request.answers = Answers(vec![("Essay".into(), essay().into())]);
-    too_large(store.insert_request(&request, &requested(&request)).await);
+    too_large(
+        store
+            .insert_request(&request, &requested(&request), NotificationsMode::Bulk)
+            .await,
+    );
     assert_eq!(
         store.access_request(&m, &name("alice")).await.unwrap(),
         None
@@ -1114,7 +1155,7 @@ pub async fn pages_return_every_request_exactly_once_in_order<S: Store>(store: S
             request.state = RequestState::Accepted { review: None };
         }
         store
-            .insert_request(&request, &requested(&request))
+            .insert_request(&request, &requested(&request), NotificationsMode::Bulk)
             .await
             .unwrap();
         requests.push(request);

@@ -183,8 +183,18 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<Option<AccessRequest>>;
     /// Stores a new request with its audit record; `Conflict` if the user already has one,
     /// `NotFound` if the repo or the user does not exist (and nothing is written then).
-    async fn insert_request(&self, request: &AccessRequest, audit: &AuditRecord)
-    -> StoreResult<()>;
+    ///
+    /// `notifications` is the repo's notifications mode as the caller read it with the repo. A
+    /// store that keeps the mode on the request (DynamoDB: its stream's filter reads it there)
+    /// writes it only if the repo still has it; if the mode changed since, that store reads
+    /// the repo's mode now and writes that. Either way the request carries the mode its repo
+    /// had when it was written.
+    async fn insert_request(
+        &self,
+        request: &AccessRequest,
+        audit: &AuditRecord,
+        notifications: NotificationsMode,
+    ) -> StoreResult<()>;
     /// Replaces a request by its next version, with its audit record; `Conflict` unless the
     /// stored version is `request.version - 1`. Its id, repo and user are its key and
     /// never change.

@@ -27,8 +27,8 @@ use super::{
     StoreError, StoreResult, TokenRecord,
 };
 use crate::domain::{
-    AccessRequest, AuditRecord, Email, Member, Name, ObjectId, OrgRole, Organization, Repo,
-    RepoRef, RequestStatus, Timestamp, TokenDigest, User,
+    AccessRequest, AuditRecord, Email, Member, Name, NotificationsMode, ObjectId, OrgRole,
+    Organization, Repo, RepoRef, RequestStatus, Timestamp, TokenDigest, User,
 };
 
 const FILE_NAME: &str = "gatehouse.sqlite3";
@@ -715,6 +715,8 @@ impl Store for SqliteStore {
         &self,
         request: &AccessRequest,
         audit: &AuditRecord,
+        // Requests here do not keep their repo's mode: nothing reads it from them.
+        _notifications: NotificationsMode,
     ) -> StoreResult<()> {
         let (request, audit) = (request.clone(), audit.clone());
         self.write(move |tx| {

@@ -24,9 +24,9 @@ mod tests;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -60,11 +60,6 @@ const TRANSACTION_ATTEMPTS: u32 = 5;
 const BATCH_ATTEMPTS: u32 = 8;
 /// The most keys one `BatchGetItem` may ask for.
 const BATCH_GET_KEYS: usize = 100;
-/// How long a repo's notifications mode, as this process last read or wrote it, stands as
-/// the guess a new request's transaction checks (see `insert_request`).
-const MODE_GUESS_FRESH: Duration = Duration::from_secs(60);
-/// The most repos whose mode is remembered; past that the memory starts over.
-const MODE_GUESS_REPOS: usize = 1024;
 
 /// The [`Store`] on one DynamoDB table. Cheap to clone: clones share the client.
 ///
@@ -82,9 +77,6 @@ struct Inner {
     cursor_key: CursorKey,
     /// Set once this process has written the table's "something is stored" marker.
     marked: AtomicBool,
-    /// Each repo's notifications mode as this process last read or wrote it, and when, by
-    /// the repo's partition key. Only ever a guess that a transaction checks.
-    modes: Mutex<HashMap<String, (NotificationsMode, Instant)>>,
 }
 
 impl DynamoStore {
@@ -99,7 +91,6 @@ impl DynamoStore {
                 table: table.into(),
                 cursor_key,
                 marked: AtomicBool::new(false),
-                modes: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -214,32 +205,6 @@ impl DynamoStore {
             .map_err(|e| backend("PutItem", e))?;
         self.inner.marked.store(true, Ordering::Relaxed);
         Ok(())
-    }
-
-    /// Remembers a repo's notifications mode as just read or written.
-    fn remember_mode(&self, repo_pk: &str, mode: NotificationsMode) {
-        let mut modes = self
-            .inner
-            .modes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if modes.len() >= MODE_GUESS_REPOS && !modes.contains_key(repo_pk) {
-            modes.clear();
-        }
-        modes.insert(repo_pk.to_owned(), (mode, Instant::now()));
-    }
-
-    /// The repo's notifications mode as this process saw it within `MODE_GUESS_FRESH`.
-    fn remembered_mode(&self, repo_pk: &str) -> Option<NotificationsMode> {
-        let modes = self
-            .inner
-            .modes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        modes
-            .get(repo_pk)
-            .filter(|(_, at)| at.elapsed() < MODE_GUESS_FRESH)
-            .map(|(mode, _)| *mode)
     }
 
     // ---- queries ------------------------------------------------------------------------------
@@ -970,13 +935,8 @@ impl Store for DynamoStore {
     }
 
     async fn repo(&self, repo: &RepoRef) -> StoreResult<Option<Repo>> {
-        let pk = keys::repo_pk(repo);
-        match self.get(&pk, keys::REPO_SK).await? {
-            Some(item) => {
-                let found = items::repo_from(&item)?.0;
-                self.remember_mode(&pk, found.notifications_mode);
-                Ok(Some(found))
-            }
+        match self.get(&keys::repo_pk(repo), keys::REPO_SK).await? {
+            Some(item) => Ok(Some(items::repo_from(&item)?.0)),
             None => Ok(None),
         }
     }
@@ -1022,11 +982,7 @@ impl Store for DynamoStore {
             .return_values(ReturnValue::AllNew);
         let result = send_single(|| update.clone().send()).await;
         match result {
-            Ok(output) => {
-                let updated = items::repo_from(&output.attributes.unwrap_or_default())?.0;
-                self.remember_mode(&keys::repo_pk(repo), updated.notifications_mode);
-                Ok(updated)
-            }
+            Ok(output) => Ok(items::repo_from(&output.attributes.unwrap_or_default())?.0),
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
@@ -1090,10 +1046,7 @@ impl Store for DynamoStore {
                 transaction.push(self.put_action(item.clone(), None)?, *size);
             }
             match self.transact(transaction).await? {
-                Ok(()) => {
-                    self.remember_mode(&pk, updated.notifications_mode);
-                    return Ok(updated);
-                }
+                Ok(()) => return Ok(updated),
                 Err(_) => continue,
             }
         }
@@ -1157,6 +1110,7 @@ impl Store for DynamoStore {
         &self,
         request: &AccessRequest,
         audit: &AuditRecord,
+        notifications: NotificationsMode,
     ) -> StoreResult<()> {
         let repo_pk = keys::repo_pk(&request.repo);
         let audit_item = items::audit_item(
@@ -1164,25 +1118,13 @@ impl Store for DynamoStore {
             keys::audit_sk(audit.request_id, request.version, AuditPhase::Write),
         );
         let audit_size = check_item(&audit_item, "the audit record")?;
-        // The request carries its repo's notifications mode as it is when the request is
-        // made (the stream's filter criteria read it), and is written only if the repo still
-        // has that mode. So a mode this process saw a moment ago (callers read the repo to
-        // check the request may be made) can stand in for a read: if it has changed since,
-        // or the repo is gone, the check fails, nothing is written, and the mode is read.
-        let mut guess = self.remembered_mode(&repo_pk);
+        // The request carries its repo's notifications mode (the stream's filter criteria
+        // read it), and is written only if the repo still has that mode: the one the caller
+        // read the repo with. If the mode has changed since, or the repo is gone, the check
+        // fails and nothing is written; the repo is read, and the request written with the
+        // mode it has now.
+        let mut mode = notifications;
         for _ in 0..TRANSACTION_ATTEMPTS {
-            let guessed = guess.is_some();
-            let mode = match guess.take() {
-                Some(mode) => mode,
-                None => {
-                    let Some(repo_item) = self.get(&repo_pk, keys::REPO_SK).await? else {
-                        return Err(repo_not_found(&request.repo));
-                    };
-                    let mode = items::repo_from(&repo_item)?.0.notifications_mode;
-                    self.remember_mode(&repo_pk, mode);
-                    mode
-                }
-            };
             let mut item = items::request_item(request)?;
             item.insert(NOTIFICATIONS_MODE.to_owned(), s(mode.as_str()));
             let size = check_item(&item, "the access request")?;
@@ -1212,14 +1154,16 @@ impl Store for DynamoStore {
                 Err(cancelled) if cancelled.failed(0) || cancelled.failed(1) => {
                     return Err(StoreError::Conflict);
                 }
-                // A guess that missed says nothing yet: the repo may be gone, which the
-                // read tells, as it would have without a guess.
-                Err(cancelled) if guessed && cancelled.failed(2) => continue,
                 Err(cancelled) if cancelled.failed(3) => {
                     return Err(user_not_found(&request.user));
                 }
-                // The repo's mode changed between the read and the write: read it again.
-                Err(_) => continue,
+                // The repo's check failed: it is gone, or its mode changed since it was read.
+                Err(_) => {
+                    let Some(repo_item) = self.get(&repo_pk, keys::REPO_SK).await? else {
+                        return Err(repo_not_found(&request.repo));
+                    };
+                    mode = items::repo_from(&repo_item)?.0.notifications_mode;
+                }
             }
         }
         Err(StoreError::Conflict)

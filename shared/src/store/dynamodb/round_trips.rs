@@ -788,10 +788,12 @@ async fn every_api_operation_makes_exactly_the_dynamodb_calls_in_its_table() {
     );
 }
 
-/// `insert_request` writes the repo's notifications mode as this process last saw it (a
-/// caller reads the repo just before) instead of reading it again; the transaction checks it.
+/// `insert_request` writes the notifications mode its caller read the repo with; its
+/// transaction checks that the repo still has it. Another process changes the mode between
+/// this one's read and its write: the check refuses the write, the store reads the repo and
+/// writes again with the mode it has now.
 #[tokio::test]
-async fn a_stale_remembered_mode_costs_one_read_and_one_more_transaction_and_is_not_stored() {
+async fn a_stale_notifications_mode_costs_one_read_and_one_more_transaction_and_is_not_stored() {
     let Some((store, counter, _guard)) = counted_store().await else {
         return;
     };
@@ -861,14 +863,14 @@ async fn a_stale_remembered_mode_costs_one_read_and_one_more_transaction_and_is_
             .collect()
     };
 
-    store.repo(&repo).await.unwrap();
+    let read = store.repo(&repo).await.unwrap().unwrap().notifications_mode;
     counter.take();
     let (request, audit) = ask("alice");
-    store.insert_request(&request, &audit).await.unwrap();
+    store.insert_request(&request, &audit, read).await.unwrap();
     assert_eq!(
         calls(counter.take()),
         [("TransactWriteItems".to_owned(), 1)],
-        "a fresh guess: no read"
+        "the mode as read: no read"
     );
     assert_eq!(stored_mode("alice").await, "bulk");
 
@@ -879,14 +881,14 @@ async fn a_stale_remembered_mode_costs_one_read_and_one_more_transaction_and_is_
     other.update_repo_settings(&repo, &realtime).await.unwrap();
     counter.take();
     let (request, audit) = ask("bob");
-    store.insert_request(&request, &audit).await.unwrap();
+    store.insert_request(&request, &audit, read).await.unwrap();
     assert_eq!(
         calls(counter.take()),
         [
             ("GetItem".to_owned(), 1),
             ("TransactWriteItems".to_owned(), 2)
         ],
-        "a stale guess: refused, read, written"
+        "a stale mode: refused, read, written"
     );
     assert_eq!(stored_mode("bob").await, "real-time");
 }

@@ -203,7 +203,10 @@ async fn given_requests(
         let requester = format!("user-{i}");
         store.create_user(&user(&requester)).await.ok();
         let (request, audit) = request(repo_ref, &requester, i as i64);
-        store.insert_request(&request, &audit).await.unwrap();
+        store
+            .insert_request(&request, &audit, NotificationsMode::Bulk)
+            .await
+            .unwrap();
         requests.push(request);
     }
     requests
@@ -361,7 +364,10 @@ async fn a_cursor_from_another_listing_is_refused() {
     given_requests(&store, &m, 3).await;
     store.create_repo(&repo(&other)).await.unwrap();
     let (request, audit) = request(&other, "user-0", 0);
-    store.insert_request(&request, &audit).await.unwrap();
+    store
+        .insert_request(&request, &audit, NotificationsMode::Bulk)
+        .await
+        .unwrap();
 
     let all = store.list_requests(&m, None, None, 1).await.unwrap();
     let all_cursor = all.next.expect("a second page");
@@ -418,7 +424,10 @@ async fn pages_stay_exact_when_dynamodb_stops_a_query_at_one_megabyte() {
                 .map(|n| (format!("Question {n}"), "x".repeat(1000).into()))
                 .collect(),
         );
-        store.insert_request(&request, &audit).await.unwrap();
+        store
+            .insert_request(&request, &audit, NotificationsMode::Bulk)
+            .await
+            .unwrap();
         expected.push(request.id);
     }
     // The premise: one query for 26 items stops short, with a key to go on from.
@@ -560,13 +569,16 @@ async fn a_new_request_item_carries_what_the_stream_filter_reads() {
 
     // The mode is the repo's when the request is made; a review keeps it.
     let update = SettingsUpdate {
-        notifications_mode: Some(crate::domain::NotificationsMode::RealTime),
+        notifications_mode: Some(NotificationsMode::RealTime),
         ..Default::default()
     };
     store.update_repo_settings(&m, &update).await.unwrap();
     store.create_user(&user("bob")).await.unwrap();
     let (second, audit) = request(&m, "bob", 5);
-    store.insert_request(&second, &audit).await.unwrap();
+    store
+        .insert_request(&second, &audit, NotificationsMode::RealTime)
+        .await
+        .unwrap();
     let owner = name("owner");
     let accepted = first
         .reviewed(
@@ -604,12 +616,16 @@ async fn a_request_needs_its_repo_and_user() {
     let m = model("acme/m");
     store.create_user(&user("alice")).await.unwrap();
     let (request, audit) = request(&m, "alice", 1);
-    let result = store.insert_request(&request, &audit).await;
+    let result = store
+        .insert_request(&request, &audit, NotificationsMode::Bulk)
+        .await;
     assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
 
     store.create_repo(&repo(&m)).await.unwrap();
     let (request, audit) = self::request(&m, "nobody", 1);
-    let result = store.insert_request(&request, &audit).await;
+    let result = store
+        .insert_request(&request, &audit, NotificationsMode::Bulk)
+        .await;
     assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
     assert!(store.audit_trail(&m, request.id).await.unwrap().is_empty());
     // An organization's name is not a user.
@@ -623,7 +639,9 @@ async fn a_request_needs_its_repo_and_user() {
         .await
         .unwrap();
     let (request, audit) = self::request(&m, "acme", 1);
-    let result = store.insert_request(&request, &audit).await;
+    let result = store
+        .insert_request(&request, &audit, NotificationsMode::Bulk)
+        .await;
     assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
 }
 
@@ -736,7 +754,9 @@ async fn writes_over_dynamodb_limits_are_refused_before_the_call_with_a_clear_er
     store.create_user(&user("alice")).await.unwrap();
     let (mut request, audit) = request(&m, "alice", 1);
     request.answers = crate::domain::Answers(vec![("Essay".into(), "x".repeat(500_000).into())]);
-    let result = store.insert_request(&request, &audit).await;
+    let result = store
+        .insert_request(&request, &audit, NotificationsMode::Bulk)
+        .await;
     assert!(
         matches!(result, Err(StoreError::TooLarge(ref m)) if m.contains("limit of 409600 bytes")),
         "{result:?}"

@@ -72,7 +72,10 @@ async fn data_survives_closing_and_reopening_the_store() {
     let (request, audit) = pending_request();
     store.create_user(&alice).await.unwrap();
     store.create_repo(&repo()).await.unwrap();
-    store.insert_request(&request, &audit).await.unwrap();
+    store
+        .insert_request(&request, &audit, NotificationsMode::Bulk)
+        .await
+        .unwrap();
     drop(store);
 
     let reopened = SqliteStore::open(dir.path()).unwrap();
@@ -139,7 +142,10 @@ async fn a_damaged_stored_value_is_a_backend_error_not_a_panic() {
     let (request, audit) = pending_request();
     store.create_user(&alice()).await.unwrap();
     store.create_repo(&repo()).await.unwrap();
-    store.insert_request(&request, &audit).await.unwrap();
+    store
+        .insert_request(&request, &audit, NotificationsMode::Bulk)
+        .await
+        .unwrap();
 
     raw_connection(&dir)
         .execute("UPDATE access_requests SET status = 'maybe'", [])
