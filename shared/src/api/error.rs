@@ -34,6 +34,10 @@ pub fn error_response(error: Error, context: &ErrorContext<'_>) -> Response<Body
     if let Some(code) = code {
         response = response.header("x-error-code", code);
     }
+    // The Hub client waits as long as `Retry-After` says before it retries a 503.
+    if let Error::Store(StoreError::Unavailable(_)) = &error {
+        response = response.header("retry-after", RETRY_AFTER_SECONDS);
+    }
     if let Error::MethodNotAllowed(methods) = &error {
         let allow: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
         response = response.header("allow", allow.join(", "));
@@ -45,6 +49,9 @@ pub fn error_response(error: Error, context: &ErrorContext<'_>) -> Response<Body
     };
     response.body(body).expect("status and headers are valid")
 }
+
+/// How long a client should wait before it tries again after a 503.
+const RETRY_AFTER_SECONDS: &str = "1";
 
 /// Status, error code and message for each error.
 fn describe(error: &Error, base_url: &str) -> (StatusCode, Option<&'static str>, String) {
@@ -68,6 +75,14 @@ fn describe(error: &Error, base_url: &str) -> (StatusCode, Option<&'static str>,
             StoreError::NotFound(_) => (S::NOT_FOUND, None, message),
             StoreError::InvalidCursor => (S::BAD_REQUEST, None, message),
             StoreError::TooLarge(_) => (S::PAYLOAD_TOO_LARGE, None, message),
+            StoreError::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "store busy");
+                (
+                    S::SERVICE_UNAVAILABLE,
+                    None,
+                    "The service is busy; please try again in a moment".into(),
+                )
+            }
             StoreError::Backend(detail) => {
                 tracing::error!(error = %detail, "store failure");
                 (
@@ -237,6 +252,23 @@ mod tests {
         )));
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!message.contains("secret"));
+    }
+
+    #[test]
+    fn a_busy_store_is_a_503_with_retry_after_that_reveals_nothing() {
+        let error = Error::Store(StoreError::Unavailable(
+            "DynamoDB GetItem failed: ProvisionedThroughputExceededException on table-secret"
+                .into(),
+        ));
+        let context = ErrorContext {
+            base_url: "http://h",
+            head: false,
+        };
+        let response = error_response(error, &context);
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()["retry-after"], "1");
+        let message = response.headers()["x-error-message"].to_str().unwrap();
+        assert_eq!(message, "The service is busy; please try again in a moment");
     }
 
     #[test]

@@ -53,6 +53,10 @@ pub enum StoreError {
     /// The record is larger than the store holds: the message names it and the limit.
     #[error("{0}")]
     TooLarge(String),
+    /// The backend is throttling or unreachable, even after retries with backoff; trying
+    /// again later may work. The detail is for the logs, never shown to clients.
+    #[error("storage busy: {0}")]
+    Unavailable(String),
     /// The backend itself failed (disk, network). Never shown to clients.
     #[error("storage failure: {0}")]
     Backend(String),

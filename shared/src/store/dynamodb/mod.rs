@@ -301,7 +301,7 @@ impl DynamoStore {
                     Some(rest) if !rest.keys().is_empty() => {
                         attempt += 1;
                         if attempt >= BATCH_ATTEMPTS {
-                            return Err(StoreError::Backend(
+                            return Err(StoreError::Unavailable(
                                 "DynamoDB BatchGetItem left keys unprocessed after retries \
                                  (throttled)"
                                     .into(),
@@ -358,7 +358,14 @@ impl DynamoStore {
             }
             attempt += 1;
             if attempt >= TRANSACTION_ATTEMPTS {
-                return Err(StoreError::Conflict);
+                return Err(if cancelled.throttled() {
+                    StoreError::Unavailable(format!(
+                        "DynamoDB TransactWriteItems ({operation}) stayed throttled: {}",
+                        cancelled.describe()
+                    ))
+                } else {
+                    StoreError::Conflict
+                });
             }
             tokio::time::sleep(backoff(attempt)).await;
         }
