@@ -19,7 +19,7 @@ pub use repo::{
 };
 pub use request::{
     AccessRequest, AlreadyInStatus, Answers, AuditAction, AuditRecord, Contact, RequestState,
-    RequestStatus, Review,
+    RequestStatus, RequestTarget, Review,
 };
 pub use time::Timestamp;
 pub use token::{TokenDigest, TokenRole, TokenSecret, TokenSecretError, check_token_name};

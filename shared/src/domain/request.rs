@@ -128,6 +128,13 @@ impl Serialize for Answers {
     }
 }
 
+/// Which request of a repo a reviewer means: its user's, or the one with this id (client 2.x).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestTarget {
+    User(Name),
+    Id(ObjectId),
+}
+
 /// One user's request for access to one repo. It keeps its id through every status change;
 /// `version` grows by one with each change, so writes can be conditional on it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use super::{Caller, RepoView};
 use crate::card::GateCard;
 use crate::domain::{
     AccessRequest, AuditAction, AuditRecord, Contact, Country, Decision, Denial, GateMode, Name,
-    ObjectId, RequestState, RequestStatus, Review, Timestamp, decide,
+    ObjectId, RequestState, RequestStatus, RequestTarget, Review, Timestamp, decide,
 };
 use crate::error::{Error, Result};
 use crate::store::{Store, StoreError};
@@ -140,13 +140,6 @@ pub async fn withdraw(store: &dyn Store, caller: &Caller, view: &RepoView) -> Re
         .delete_request(&request, &audit)
         .await
         .map_err(conflict_message)
-}
-
-/// Which request a reviewer means: by its user, or by its id (client 2.x).
-#[derive(Debug, Clone, PartialEq)]
-pub enum RequestTarget {
-    User(Name),
-    Id(ObjectId),
 }
 
 /// A reviewer moves a request to `status`: accept, reject (with an optional reason shown to

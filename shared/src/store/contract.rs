@@ -6,11 +6,12 @@
 use crate::domain::{
     AccessRequest, Answers, AuditAction, AuditRecord, Contact, Email, GateMode, Name,
     NotificationsMode, ObjectId, OrgRole, Organization, Repo, RepoId, RepoRef, RepoType,
-    RequestState, RequestStatus, Timestamp, TokenRole, TokenSecret, User, Visibility,
+    RequestState, RequestStatus, RequestTarget, Timestamp, TokenRole, TokenSecret, User,
+    Visibility,
 };
 use crate::store::{
-    Cursor, FileEntry, MAX_PAGE_SIZE, MAX_RECORD_BYTES, NewCommit, SettingsUpdate, Store,
-    StoreError, TokenRecord,
+    Account, CallerRecords, ContextRead, Cursor, FileEntry, MAX_PAGE_SIZE, MAX_RECORD_BYTES,
+    NewCommit, RepoContext, SettingsUpdate, Store, StoreError, TargetRecords, TokenRecord,
 };
 
 /// Expands to one `#[tokio::test]` per contract case, each on a store of its own.
@@ -38,6 +39,7 @@ macro_rules! store_contract_tests {
             a_membership_needs_an_existing_organization_and_user,
             a_users_memberships_are_listed_in_join_order,
             member_role_is_the_role_of_members_only,
+            an_account_is_the_user_with_their_organizations_in_join_order,
             a_token_is_found_by_its_digest_until_revoked,
             display_names_of_tokens_are_unique_per_user,
             a_created_repo_can_be_read_back_and_not_created_twice,
@@ -45,6 +47,13 @@ macro_rules! store_contract_tests {
             a_settings_update_changes_only_what_it_names,
             a_commit_adds_and_replaces_files_and_moves_main,
             a_commit_sets_keeps_or_clears_the_front_matter,
+            a_repo_context_without_a_caller_is_the_repo_alone,
+            a_repo_context_holds_a_callers_record_without_membership_or_request,
+            a_repo_context_holds_the_role_of_a_member_of_the_owning_organization,
+            a_repo_context_holds_the_callers_request_on_that_repo,
+            a_repo_context_of_a_missing_repo_still_holds_the_callers_record,
+            a_repo_context_has_no_caller_for_a_name_that_is_no_user,
+            a_repo_context_holds_the_target_named_by_user_or_by_id,
             an_inserted_request_is_found_by_user_and_by_id,
             a_second_request_by_the_same_user_conflicts,
             a_request_for_a_missing_repo_or_user_is_not_found_and_writes_nothing,
@@ -459,6 +468,59 @@ pub async fn member_role_is_the_role_of_members_only<S: Store>(store: S) {
     );
 }
 
+pub async fn an_account_is_the_user_with_their_organizations_in_join_order<S: Store>(store: S) {
+    let bob = name("bob");
+    for text in ["acme", "globex", "initech"] {
+        store.create_organization(&org(text)).await.unwrap();
+    }
+    given_users(&store, &["alice", "bob", "carol"]).await;
+    store
+        .add_member(&name("globex"), &bob, OrgRole::Admin, at(1))
+        .await
+        .unwrap();
+    store
+        .add_member(&name("acme"), &name("alice"), OrgRole::Admin, at(1))
+        .await
+        .unwrap();
+    store
+        .add_member(&name("acme"), &bob, OrgRole::Read, at(1))
+        .await
+        .unwrap();
+
+    let account = store.account(&bob).await.unwrap().expect("bob's account");
+    assert_eq!(Some(account.user), store.user(&bob).await.unwrap());
+    let listed: Vec<_> = account
+        .orgs
+        .iter()
+        .map(|(o, role)| (o.name.as_str(), *role))
+        .collect();
+    assert_eq!(
+        listed,
+        [("globex", OrgRole::Admin), ("acme", OrgRole::Read)]
+    );
+    assert_eq!(
+        Some(account.orgs[0].0.clone()),
+        store.organization(&name("globex")).await.unwrap()
+    );
+
+    let carol = store.user(&name("carol")).await.unwrap().unwrap();
+    assert_eq!(
+        store.account(&carol.name).await.unwrap(),
+        Some(Account {
+            user: carol,
+            orgs: Vec::new()
+        })
+    );
+    // No such name, and an organization's: no account.
+    for nobody in ["ghost", "acme"] {
+        assert_eq!(
+            store.account(&name(nobody)).await.unwrap(),
+            None,
+            "{nobody}"
+        );
+    }
+}
+
 // ---- tokens ---------------------------------------------------------------------------
 
 pub async fn a_token_is_found_by_its_digest_until_revoked<S: Store>(store: S) {
@@ -698,6 +760,219 @@ pub async fn a_commit_sets_keeps_or_clears_the_front_matter<S: Store>(store: S) 
     let cleared = store.commit(&m, &commit(3, Some(None))).await.unwrap();
     assert_eq!(cleared.front_matter, None);
     assert_eq!(store.repo(&m).await.unwrap(), Some(cleared));
+}
+
+// ---- what a call on a repo reads --------------------------------------------------------
+
+/// `acme/m`, owned by the organization `acme` (alice its admin, bob a reader), and the users
+/// carol and dave, members of nothing.
+async fn given_an_org_repo<S: Store>(store: &S) -> RepoRef {
+    let (m, acme) = (model("acme/m"), name("acme"));
+    store.create_organization(&org("acme")).await.unwrap();
+    given_users(store, &["alice", "bob", "carol", "dave"]).await;
+    store
+        .add_member(&acme, &name("alice"), OrgRole::Admin, at(0))
+        .await
+        .unwrap();
+    store
+        .add_member(&acme, &name("bob"), OrgRole::Read, at(0))
+        .await
+        .unwrap();
+    given_repo(store, &m).await;
+    m
+}
+
+fn as_caller(caller: &Name) -> ContextRead<'_> {
+    ContextRead {
+        caller: Some(caller),
+        target: None,
+    }
+}
+
+pub async fn a_repo_context_without_a_caller_is_the_repo_alone<S: Store>(store: S) {
+    let m = given_an_org_repo(&store).await;
+    given_request(&store, &m, "dave", at(1)).await;
+
+    let context = store
+        .repo_context(&m, ContextRead::default())
+        .await
+        .unwrap();
+    assert!(context.repo.is_some());
+    assert_eq!(
+        context,
+        RepoContext {
+            repo: store.repo(&m).await.unwrap(),
+            caller: None,
+            target: TargetRecords::default(),
+        }
+    );
+}
+
+pub async fn a_repo_context_holds_a_callers_record_without_membership_or_request<S: Store>(
+    store: S,
+) {
+    let m = given_an_org_repo(&store).await;
+    let carol = name("carol");
+
+    let context = store.repo_context(&m, as_caller(&carol)).await.unwrap();
+    assert_eq!(context.repo, store.repo(&m).await.unwrap());
+    assert_eq!(
+        context.caller,
+        Some(CallerRecords {
+            user: store.user(&carol).await.unwrap().unwrap(),
+            membership: None,
+            request: None,
+        })
+    );
+    assert_eq!(context.target, TargetRecords::default());
+}
+
+pub async fn a_repo_context_holds_the_role_of_a_member_of_the_owning_organization<S: Store>(
+    store: S,
+) {
+    let m = given_an_org_repo(&store).await;
+    let role = |context: RepoContext| context.caller.expect("a caller").membership;
+    for (who, expected) in [
+        ("alice", Some(OrgRole::Admin)),
+        ("bob", Some(OrgRole::Read)),
+        ("carol", None),
+    ] {
+        let context = store.repo_context(&m, as_caller(&name(who))).await;
+        assert_eq!(role(context.unwrap()), expected, "{who} on {m}");
+    }
+
+    // A repo of a user's namespace has no members, its owner included.
+    let own = model("carol/m");
+    given_repo(&store, &own).await;
+    for who in ["carol", "alice"] {
+        let context = store.repo_context(&own, as_caller(&name(who))).await;
+        assert_eq!(role(context.unwrap()), None, "{who} on {own}");
+    }
+
+    // A one-segment id has no namespace: only the repo names its owner.
+    let legacy = model("legacy");
+    store
+        .create_repo(&Repo {
+            repo: legacy.clone(),
+            owner: name("acme"),
+            ..repo(&m)
+        })
+        .await
+        .unwrap();
+    for (who, expected) in [("alice", Some(OrgRole::Admin)), ("carol", None)] {
+        let context = store.repo_context(&legacy, as_caller(&name(who))).await;
+        assert_eq!(role(context.unwrap()), expected, "{who} on {legacy}");
+    }
+}
+
+pub async fn a_repo_context_holds_the_callers_request_on_that_repo<S: Store>(store: S) {
+    let (m, other) = (given_an_org_repo(&store).await, model("acme/other"));
+    given_repo(&store, &other).await;
+    let pending = given_request(&store, &m, "dave", at(1)).await;
+    let dave = name("dave");
+
+    let context = store.repo_context(&m, as_caller(&dave)).await.unwrap();
+    assert_eq!(context.caller.expect("dave").request, Some(pending));
+    let context = store.repo_context(&other, as_caller(&dave)).await.unwrap();
+    assert_eq!(context.caller.expect("dave").request, None);
+}
+
+pub async fn a_repo_context_of_a_missing_repo_still_holds_the_callers_record<S: Store>(store: S) {
+    let m = given_an_org_repo(&store).await;
+    given_request(&store, &m, "dave", at(1)).await;
+    let (missing, alice) = (model("acme/missing"), name("alice"));
+
+    let context = store
+        .repo_context(&missing, as_caller(&alice))
+        .await
+        .unwrap();
+    assert_eq!(
+        context,
+        RepoContext {
+            repo: None,
+            caller: Some(CallerRecords {
+                user: store.user(&alice).await.unwrap().unwrap(),
+                membership: None,
+                request: None,
+            }),
+            target: TargetRecords::default(),
+        }
+    );
+    let anonymous = store.repo_context(&missing, ContextRead::default()).await;
+    assert_eq!(anonymous.unwrap().repo, None);
+}
+
+pub async fn a_repo_context_has_no_caller_for_a_name_that_is_no_user<S: Store>(store: S) {
+    let m = given_an_org_repo(&store).await;
+    // No one has the name; an organization has it.
+    for nobody in ["ghost", "acme"] {
+        for repo in [&m, &model("acme/missing")] {
+            let context = store.repo_context(repo, as_caller(&name(nobody))).await;
+            assert_eq!(context.unwrap().caller, None, "{nobody} on {repo}");
+        }
+    }
+}
+
+pub async fn a_repo_context_holds_the_target_named_by_user_or_by_id<S: Store>(store: S) {
+    let (m, other) = (given_an_org_repo(&store).await, model("acme/other"));
+    given_repo(&store, &other).await;
+    let pending = given_request(&store, &m, "dave", at(1)).await;
+    let (alice, dave) = (name("alice"), name("dave"));
+    let user = |text: &str| {
+        let store = &store;
+        let name = name(text);
+        async move { store.user(&name).await.unwrap() }
+    };
+    let target_of = |repo: &RepoRef, caller: &Name, target: RequestTarget| {
+        let (store, repo, caller) = (&store, repo.clone(), caller.clone());
+        async move {
+            let read = ContextRead {
+                caller: Some(&caller),
+                target: Some(&target),
+            };
+            let context = store.repo_context(&repo, read).await.unwrap();
+            (context.caller.expect("the caller"), context.target)
+        }
+    };
+
+    let (reviewer, target) = target_of(&m, &alice, RequestTarget::User(dave.clone())).await;
+    assert_eq!(reviewer.membership, Some(OrgRole::Admin));
+    assert_eq!(
+        target,
+        TargetRecords {
+            user: user("dave").await,
+            request: Some(pending.clone()),
+        }
+    );
+    let (_, target) = target_of(&m, &alice, RequestTarget::User(name("carol"))).await;
+    assert_eq!(
+        target,
+        TargetRecords {
+            user: user("carol").await,
+            request: None,
+        }
+    );
+    let (_, target) = target_of(&m, &alice, RequestTarget::User(name("ghost"))).await;
+    assert_eq!(target, TargetRecords::default());
+
+    let (_, target) = target_of(&m, &alice, RequestTarget::Id(pending.id)).await;
+    assert_eq!(
+        target,
+        TargetRecords {
+            user: None,
+            request: Some(pending.clone()),
+        }
+    );
+    for (repo, id) in [(&other, pending.id), (&m, ObjectId::random())] {
+        let (_, target) = target_of(repo, &alice, RequestTarget::Id(id)).await;
+        assert_eq!(target, TargetRecords::default(), "{id} on {repo}");
+    }
+
+    // The caller may be their own target: both get the same records.
+    let (caller, target) = target_of(&m, &dave, RequestTarget::User(dave.clone())).await;
+    assert_eq!(caller.request, Some(pending.clone()));
+    assert_eq!(target.request, Some(pending));
+    assert_eq!(target.user, Some(caller.user));
 }
 
 // ---- access requests ------------------------------------------------------------------

@@ -24,8 +24,8 @@ use async_trait::async_trait;
 
 use crate::domain::{
     AccessRequest, AuditRecord, Email, GateMode, Member, Name, NotificationsMode, ObjectId,
-    OrgRole, Organization, Repo, RepoRef, RequestStatus, Timestamp, TokenDigest, TokenRole, User,
-    Visibility,
+    OrgRole, Organization, Repo, RepoRef, RequestStatus, RequestTarget, Timestamp, TokenDigest,
+    TokenRole, User, Visibility,
 };
 
 pub use cursor::Cursor;
@@ -123,6 +123,55 @@ impl SettingsUpdate {
     }
 }
 
+/// A user and the organizations they belong to, with their role, in the order they joined.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub user: User,
+    pub orgs: Vec<(Organization, OrgRole)>,
+}
+
+/// What a call on one repo reads along with the repo, in the same read
+/// ([`Store::repo_context`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ContextRead<'a> {
+    /// The caller: their user record, their role in the organization that owns the repo, and
+    /// their request on it.
+    pub caller: Option<&'a Name>,
+    /// The request a reviewer acts on: a user's (with the user's record), or the one with an id.
+    pub target: Option<&'a RequestTarget>,
+}
+
+/// A repo and what one call on it needs, read together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepoContext {
+    /// `None` when there is no such repo; then there is no membership or request either.
+    pub repo: Option<Repo>,
+    /// The caller's records; `None` when no caller was named or no user has the name.
+    pub caller: Option<CallerRecords>,
+    /// The target's records; empty when no target was named.
+    pub target: TargetRecords,
+}
+
+/// The caller's records in a [`RepoContext`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallerRecords {
+    pub user: User,
+    /// Their role in the organization that owns the repo: `None` when they are not one of its
+    /// members, when a user owns the repo, or when there is no repo.
+    pub membership: Option<OrgRole>,
+    /// Their request on the repo.
+    pub request: Option<AccessRequest>,
+}
+
+/// The target's records in a [`RepoContext`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TargetRecords {
+    /// The record of the user a target names (a target named by its id has none).
+    pub user: Option<User>,
+    /// The request: that user's on the repo, or the repo's request with that id.
+    pub request: Option<AccessRequest>,
+}
+
 /// A new commit on `main`: the files it adds or replaces, and the new commit id.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewCommit {
@@ -157,6 +206,9 @@ pub trait Store: Send + Sync {
     /// The organizations a user belongs to, with their role, in the order they joined.
     async fn memberships(&self, user: &Name) -> StoreResult<Vec<(Organization, OrgRole)>>;
     async fn member_role(&self, org: &Name, user: &Name) -> StoreResult<Option<OrgRole>>;
+    /// A user with their organizations, in one read after the token (whoami); `None` when no
+    /// user has the name. The organizations come from an index, like [`Store::memberships`].
+    async fn account(&self, name: &Name) -> StoreResult<Option<Account>>;
 
     /// Display names are unique per user; the user must exist (`NotFound` otherwise).
     async fn create_token(&self, token: &TokenRecord) -> StoreResult<()>;
@@ -170,6 +222,14 @@ pub trait Store: Send + Sync {
         repo: &RepoRef,
         update: &SettingsUpdate,
     ) -> StoreResult<Repo>;
+    /// Everything a call on one repo needs besides the token, in one read: the repo and what
+    /// `read` names (see [`RepoContext`]). Reads of the table see every write before them.
+    ///
+    /// DynamoDB: one strongly consistent `BatchGetItem` of every key at once. A request named
+    /// by its id takes a query of the id index first (its key); for a one-segment repo id,
+    /// whose owner only the repo item names, the caller's membership is read after it.
+    async fn repo_context(&self, repo: &RepoRef, read: ContextRead<'_>)
+    -> StoreResult<RepoContext>;
     /// Moves `main` to a new commit, adding or replacing the given files.
     async fn commit(&self, repo: &RepoRef, commit: &NewCommit) -> StoreResult<Repo>;
     /// The files of `main`, sorted by path; none for a missing repo.

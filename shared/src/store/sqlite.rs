@@ -23,12 +23,13 @@ use self::rows::{
     TOKEN_COLUMNS, USER_COLUMNS,
 };
 use super::{
-    Cursor, FileEntry, MAX_PAGE_SIZE, MAX_RECORD_BYTES, NewCommit, Page, SettingsUpdate, Store,
-    StoreError, StoreResult, TokenRecord,
+    Account, CallerRecords, ContextRead, Cursor, FileEntry, MAX_PAGE_SIZE, MAX_RECORD_BYTES,
+    NewCommit, Page, RepoContext, SettingsUpdate, Store, StoreError, StoreResult, TargetRecords,
+    TokenRecord,
 };
 use crate::domain::{
     AccessRequest, AuditRecord, Email, Member, Name, NotificationsMode, ObjectId, OrgRole,
-    Organization, Repo, RepoRef, RequestStatus, Timestamp, TokenDigest, User,
+    Organization, Repo, RepoRef, RequestStatus, RequestTarget, Timestamp, TokenDigest, User,
 };
 
 const FILE_NAME: &str = "gatehouse.sqlite3";
@@ -283,6 +284,70 @@ fn select_repo(db: &Connection, repo: &RepoRef) -> StoreResult<Option<Repo>> {
         .optional()?)
 }
 
+fn select_user(db: &Connection, name: &Name) -> StoreResult<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1");
+    Ok(db
+        .prepare_cached(&sql)?
+        .query_row([name.as_str()], rows::user)
+        .optional()?)
+}
+
+fn select_member_role(db: &Connection, org: &Name, user: &Name) -> StoreResult<Option<OrgRole>> {
+    Ok(db
+        .prepare_cached("SELECT role FROM memberships WHERE org = ?1 AND user = ?2")?
+        .query_row([org.as_str(), user.as_str()], |row| rows::org_role(row, 0))
+        .optional()?)
+}
+
+fn select_memberships(db: &Connection, user: &Name) -> StoreResult<Vec<(Organization, OrgRole)>> {
+    let sql = format!(
+        "SELECT {ORGANIZATION_COLUMNS}, memberships.role
+         FROM memberships JOIN organizations ON organizations.name = memberships.org
+         WHERE memberships.user = ?1 ORDER BY memberships.joined_seq"
+    );
+    let mut statement = db.prepare_cached(&sql)?;
+    let memberships = statement.query_map([user.as_str()], |row| {
+        Ok((rows::organization(row)?, rows::org_role(row, 4)?))
+    })?;
+    Ok(memberships.collect::<Result<_, _>>()?)
+}
+
+fn select_request(
+    db: &Connection,
+    repo: &RepoRef,
+    user: &Name,
+) -> StoreResult<Option<AccessRequest>> {
+    let sql = format!(
+        "SELECT {REQUEST_COLUMNS} FROM access_requests
+         WHERE repo_type = ?1 AND repo_id = ?2 AND user = ?3"
+    );
+    Ok(db
+        .prepare_cached(&sql)?
+        .query_row(
+            params![repo.repo_type.as_str(), repo.id.to_string(), user.as_str()],
+            rows::request,
+        )
+        .optional()?)
+}
+
+fn select_request_by_id(
+    db: &Connection,
+    repo: &RepoRef,
+    id: ObjectId,
+) -> StoreResult<Option<AccessRequest>> {
+    let sql = format!(
+        "SELECT {REQUEST_COLUMNS} FROM access_requests
+         WHERE id = ?3 AND repo_type = ?1 AND repo_id = ?2"
+    );
+    Ok(db
+        .prepare_cached(&sql)?
+        .query_row(
+            params![repo.repo_type.as_str(), repo.id.to_string(), id.to_string()],
+            rows::request,
+        )
+        .optional()?)
+}
+
 fn insert_audit(db: &Connection, audit: &AuditRecord) -> StoreResult<()> {
     let sql = format!(
         "INSERT INTO audit ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
@@ -349,14 +414,7 @@ impl Store for SqliteStore {
 
     async fn user(&self, name: &Name) -> StoreResult<Option<User>> {
         let name = name.clone();
-        self.read(move |db| {
-            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1");
-            Ok(db
-                .prepare_cached(&sql)?
-                .query_row([name.as_str()], rows::user)
-                .optional()?)
-        })
-        .await
+        self.read(move |db| select_user(db, &name)).await
     }
 
     async fn create_organization(&self, org: &Organization) -> StoreResult<()> {
@@ -466,28 +524,25 @@ impl Store for SqliteStore {
 
     async fn memberships(&self, user: &Name) -> StoreResult<Vec<(Organization, OrgRole)>> {
         let user = user.clone();
-        self.read(move |db| {
-            let sql = format!(
-                "SELECT {ORGANIZATION_COLUMNS}, memberships.role
-                 FROM memberships JOIN organizations ON organizations.name = memberships.org
-                 WHERE memberships.user = ?1 ORDER BY memberships.joined_seq"
-            );
-            let mut statement = db.prepare_cached(&sql)?;
-            let memberships = statement.query_map([user.as_str()], |row| {
-                Ok((rows::organization(row)?, rows::org_role(row, 4)?))
-            })?;
-            Ok(memberships.collect::<Result<_, _>>()?)
-        })
-        .await
+        self.read(move |db| select_memberships(db, &user)).await
     }
 
     async fn member_role(&self, org: &Name, user: &Name) -> StoreResult<Option<OrgRole>> {
         let (org, user) = (org.clone(), user.clone());
+        self.read(move |db| select_member_role(db, &org, &user))
+            .await
+    }
+
+    async fn account(&self, name: &Name) -> StoreResult<Option<Account>> {
+        let name = name.clone();
         self.read(move |db| {
-            Ok(db
-                .prepare_cached("SELECT role FROM memberships WHERE org = ?1 AND user = ?2")?
-                .query_row([org.as_str(), user.as_str()], |row| rows::org_role(row, 0))
-                .optional()?)
+            // One read transaction: both statements see the same snapshot.
+            let tx = db.unchecked_transaction()?;
+            let Some(user) = select_user(&tx, &name)? else {
+                return Ok(None);
+            };
+            let orgs = select_memberships(&tx, &name)?;
+            Ok(Some(Account { user, orgs }))
         })
         .await
     }
@@ -579,6 +634,66 @@ impl Store for SqliteStore {
     async fn repo(&self, repo: &RepoRef) -> StoreResult<Option<Repo>> {
         let repo = repo.clone();
         self.read(move |db| select_repo(db, &repo)).await
+    }
+
+    async fn repo_context(
+        &self,
+        repo: &RepoRef,
+        read: ContextRead<'_>,
+    ) -> StoreResult<RepoContext> {
+        let (repo, caller, target) = (repo.clone(), read.caller.cloned(), read.target.cloned());
+        self.read(move |db| {
+            // One read transaction: every statement sees the same snapshot.
+            let tx = db.unchecked_transaction()?;
+            let caller_user = match &caller {
+                Some(name) => select_user(&tx, name)?,
+                None => None,
+            };
+            let target_user = match &target {
+                Some(RequestTarget::User(name)) => select_user(&tx, name)?,
+                _ => None,
+            };
+            let Some(stored) = select_repo(&tx, &repo)? else {
+                return Ok(RepoContext {
+                    repo: None,
+                    caller: caller_user.map(|user| CallerRecords {
+                        user,
+                        membership: None,
+                        request: None,
+                    }),
+                    target: TargetRecords {
+                        user: target_user,
+                        request: None,
+                    },
+                });
+            };
+            let caller = match (caller, caller_user) {
+                (Some(name), Some(user)) => Some(CallerRecords {
+                    user,
+                    // Only organizations have members, so none when a user owns the repo.
+                    membership: select_member_role(&tx, &stored.owner, &name)?,
+                    request: select_request(&tx, &repo, &name)?,
+                }),
+                _ => None,
+            };
+            let target = match target {
+                None => TargetRecords::default(),
+                Some(RequestTarget::User(name)) => TargetRecords {
+                    user: target_user,
+                    request: select_request(&tx, &repo, &name)?,
+                },
+                Some(RequestTarget::Id(id)) => TargetRecords {
+                    user: None,
+                    request: select_request_by_id(&tx, &repo, id)?,
+                },
+            };
+            Ok(RepoContext {
+                repo: Some(stored),
+                caller,
+                target,
+            })
+        })
+        .await
     }
 
     async fn update_repo_settings(
@@ -673,20 +788,7 @@ impl Store for SqliteStore {
         user: &Name,
     ) -> StoreResult<Option<AccessRequest>> {
         let (repo, user) = (repo.clone(), user.clone());
-        self.read(move |db| {
-            let sql = format!(
-                "SELECT {REQUEST_COLUMNS} FROM access_requests
-                 WHERE repo_type = ?1 AND repo_id = ?2 AND user = ?3"
-            );
-            Ok(db
-                .prepare_cached(&sql)?
-                .query_row(
-                    params![repo.repo_type.as_str(), repo.id.to_string(), user.as_str()],
-                    rows::request,
-                )
-                .optional()?)
-        })
-        .await
+        self.read(move |db| select_request(db, &repo, &user)).await
     }
 
     async fn access_request_by_id(
@@ -695,20 +797,8 @@ impl Store for SqliteStore {
         id: ObjectId,
     ) -> StoreResult<Option<AccessRequest>> {
         let repo = repo.clone();
-        self.read(move |db| {
-            let sql = format!(
-                "SELECT {REQUEST_COLUMNS} FROM access_requests
-                 WHERE id = ?3 AND repo_type = ?1 AND repo_id = ?2"
-            );
-            Ok(db
-                .prepare_cached(&sql)?
-                .query_row(
-                    params![repo.repo_type.as_str(), repo.id.to_string(), id.to_string()],
-                    rows::request,
-                )
-                .optional()?)
-        })
-        .await
+        self.read(move |db| select_request_by_id(db, &repo, id))
+            .await
     }
 
     async fn insert_request(

@@ -4,9 +4,9 @@ use serde_json::{Map, Value, json};
 use super::RepoCall;
 use crate::api::Body;
 use crate::api::json::{content_type, json_object, ok_json, query, query_value};
-use crate::domain::{AccessRequest, Name, ObjectId, RequestStatus};
+use crate::domain::{AccessRequest, Name, ObjectId, RequestStatus, RequestTarget};
 use crate::error::{Error, Result};
-use crate::service::access::{self, RequestTarget};
+use crate::service::access;
 use crate::store::{Cursor, MAX_PAGE_SIZE};
 
 /// A request as the Hub lists it. `user` always carries `user` and `fullname` (0.x and 1.x

@@ -21,7 +21,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -46,12 +46,12 @@ use self::items::{
 };
 use self::keys::{AuditPhase, GSI1, GSI2, GSI3, GSI4, Gsi, PK, SK};
 use super::{
-    Cursor, FileEntry, MAX_PAGE_SIZE, NewCommit, Page, SettingsUpdate, Store, StoreError,
-    StoreResult, TokenRecord,
+    Account, CallerRecords, ContextRead, Cursor, FileEntry, MAX_PAGE_SIZE, NewCommit, Page,
+    RepoContext, SettingsUpdate, Store, StoreError, StoreResult, TargetRecords, TokenRecord,
 };
 use crate::domain::{
     AccessRequest, AuditRecord, Member, Name, NotificationsMode, ObjectId, OrgRole, Organization,
-    Repo, RepoRef, RequestStatus, Timestamp, TokenDigest, User,
+    Repo, RepoRef, RequestStatus, RequestTarget, Timestamp, TokenDigest, User,
 };
 
 /// Tries of a transaction that other transactions keep cancelling, before `Conflict`.
@@ -317,6 +317,38 @@ impl DynamoStore {
         Ok(found)
     }
 
+    /// The role of a member of an organization; `None` for anyone else.
+    async fn membership(&self, org: &Name, user: &Name) -> StoreResult<Option<OrgRole>> {
+        match self
+            .get(&keys::namespace_pk(org), &keys::member_sk(user))
+            .await?
+        {
+            Some(item) => Ok(Some(items::membership_from(&item)?.2)),
+            None => Ok(None),
+        }
+    }
+
+    /// The keys of a repo's request with this id, from the id index: keys only, and eventually
+    /// consistent, so the item itself must then be read (consistently) and its id checked.
+    async fn request_keys_by_id(
+        &self,
+        repo: &RepoRef,
+        id: ObjectId,
+    ) -> StoreResult<Vec<(String, String)>> {
+        self.query_all(
+            Some(GSI3),
+            keys::request_id_gsi_pk(id),
+            Some(SortKey::Equals(keys::repo_pk(repo))),
+        )
+        .await?
+        .iter()
+        .map(|hit| {
+            let reader = Reader::new(hit, "request id index entry");
+            Ok((reader.str(PK)?.to_owned(), reader.str(SK)?.to_owned()))
+        })
+        .collect()
+    }
+
     // ---- transactions -------------------------------------------------------------------------
 
     /// Runs one transaction. `Ok(Err(cancelled))` when a condition failed (nothing written);
@@ -461,6 +493,54 @@ impl fmt::Debug for DynamoStore {
         f.debug_struct("DynamoStore")
             .field("table", &self.inner.table)
             .finish_non_exhaustive()
+    }
+}
+
+/// The keys of one `BatchGetItem`, each once: DynamoDB refuses a batch that repeats a key.
+#[derive(Default)]
+struct BatchKeys {
+    keys: Vec<Item>,
+    seen: HashSet<(String, String)>,
+}
+
+impl BatchKeys {
+    /// Adds a key, unless it is there already or too long to exist.
+    fn add(&mut self, pk: &str, sk: &str) {
+        if items::key_fits(pk, sk) && self.seen.insert((pk.to_owned(), sk.to_owned())) {
+            self.keys.push(key(pk, sk));
+        }
+    }
+}
+
+/// The items a batch found, by their key.
+struct Found(HashMap<(String, String), Item>);
+
+impl Found {
+    fn new(items: Vec<Item>) -> StoreResult<Self> {
+        let mut found = HashMap::with_capacity(items.len());
+        for item in items {
+            let reader = Reader::new(&item, "item");
+            let item_key = (reader.str(PK)?.to_owned(), reader.str(SK)?.to_owned());
+            found.insert(item_key, item);
+        }
+        Ok(Self(found))
+    }
+
+    fn get(&self, pk: &str, sk: &str) -> Option<&Item> {
+        self.0.get(&(pk.to_owned(), sk.to_owned()))
+    }
+
+    fn user(&self, name: &Name) -> StoreResult<Option<User>> {
+        match self.get(&keys::namespace_pk(name), keys::NAMESPACE_SK) {
+            Some(item) => items::user_from(item),
+            None => Ok(None),
+        }
+    }
+
+    fn request(&self, repo_pk: &str, user: &Name) -> StoreResult<Option<AccessRequest>> {
+        self.get(repo_pk, &keys::request_sk(user))
+            .map(items::request_from)
+            .transpose()
     }
 }
 
@@ -850,13 +930,35 @@ impl Store for DynamoStore {
     }
 
     async fn member_role(&self, org: &Name, user: &Name) -> StoreResult<Option<OrgRole>> {
-        match self
-            .get(&keys::namespace_pk(org), &keys::member_sk(user))
+        self.membership(org, user).await
+    }
+
+    async fn account(&self, name: &Name) -> StoreResult<Option<Account>> {
+        let memberships = self
+            .query_all(Some(GSI2), keys::memberships_gsi_pk(name), None)
             .await?
-        {
-            Some(item) => Ok(Some(items::membership_from(&item)?.2)),
-            None => Ok(None),
+            .iter()
+            .map(items::membership_from)
+            .collect::<StoreResult<Vec<_>>>()?;
+        // The user and their organizations: every key is known once the memberships are.
+        let mut wanted = BatchKeys::default();
+        wanted.add(&keys::namespace_pk(name), keys::NAMESPACE_SK);
+        for (org, ..) in &memberships {
+            wanted.add(&keys::namespace_pk(org), keys::NAMESPACE_SK);
         }
+        let found = Found::new(self.batch_get(wanted.keys).await?)?;
+        let Some(user) = found.user(name)? else {
+            return Ok(None);
+        };
+        // In join order; a membership whose organization is gone is left out, as a join would.
+        let mut orgs = Vec::with_capacity(memberships.len());
+        for (org, _, role, _) in memberships {
+            let item = found.get(&keys::namespace_pk(&org), keys::NAMESPACE_SK);
+            if let Some(org) = item.map(items::organization_from).transpose()?.flatten() {
+                orgs.push((org, role));
+            }
+        }
+        Ok(Some(Account { user, orgs }))
     }
 
     async fn create_token(&self, token: &TokenRecord) -> StoreResult<()> {
@@ -946,6 +1048,119 @@ impl Store for DynamoStore {
             Some(item) => Ok(Some(items::repo_from(&item)?.0)),
             None => Ok(None),
         }
+    }
+
+    async fn repo_context(
+        &self,
+        repo: &RepoRef,
+        read: ContextRead<'_>,
+    ) -> StoreResult<RepoContext> {
+        let repo_pk = keys::repo_pk(repo);
+        // A request named by its id: the id index gives its key, and the item comes with the
+        // rest, read consistently, so the version a reviewer acts on is the latest one.
+        let target_keys = match read.target {
+            Some(RequestTarget::Id(id)) => self.request_keys_by_id(repo, *id).await?,
+            _ => Vec::new(),
+        };
+        let namespace = repo.id.namespace();
+        let mut wanted = BatchKeys::default();
+        wanted.add(&repo_pk, keys::REPO_SK);
+        if let Some(caller) = read.caller {
+            wanted.add(&keys::namespace_pk(caller), keys::NAMESPACE_SK);
+            wanted.add(&repo_pk, &keys::request_sk(caller));
+            // A two-segment repo belongs to its namespace (`create_repo` holds to that), so
+            // the membership's key is known before the repo is read.
+            if let Some(namespace) = namespace.filter(|namespace| *namespace != caller) {
+                wanted.add(&keys::namespace_pk(namespace), &keys::member_sk(caller));
+            }
+        }
+        match read.target {
+            Some(RequestTarget::User(user)) => {
+                wanted.add(&keys::namespace_pk(user), keys::NAMESPACE_SK);
+                wanted.add(&repo_pk, &keys::request_sk(user));
+            }
+            Some(RequestTarget::Id(_)) => {
+                for (pk, sk) in &target_keys {
+                    wanted.add(pk, sk);
+                }
+            }
+            None => {}
+        }
+        let found = Found::new(self.batch_get(wanted.keys).await?)?;
+
+        let caller_user = match read.caller {
+            Some(caller) => found.user(caller)?,
+            None => None,
+        };
+        let target_user = match read.target {
+            Some(RequestTarget::User(user)) => found.user(user)?,
+            _ => None,
+        };
+        let Some(repo_item) = found.get(&repo_pk, keys::REPO_SK) else {
+            return Ok(RepoContext {
+                repo: None,
+                caller: caller_user.map(|user| CallerRecords {
+                    user,
+                    membership: None,
+                    request: None,
+                }),
+                target: TargetRecords {
+                    user: target_user,
+                    request: None,
+                },
+            });
+        };
+        let stored = items::repo_from(repo_item)?.0;
+        let caller = match (read.caller, caller_user) {
+            (Some(name), Some(user)) => {
+                let membership = if &stored.owner == name {
+                    None
+                } else if Some(&stored.owner) == namespace {
+                    let item =
+                        found.get(&keys::namespace_pk(&stored.owner), &keys::member_sk(name));
+                    item.map(|item| items::membership_from(item).map(|m| m.2))
+                        .transpose()?
+                } else {
+                    // A one-segment id: only the repo item names its owner.
+                    self.membership(&stored.owner, name).await?
+                };
+                Some(CallerRecords {
+                    user,
+                    membership,
+                    request: found.request(&repo_pk, name)?,
+                })
+            }
+            _ => None,
+        };
+        let target = match read.target {
+            None => TargetRecords::default(),
+            Some(RequestTarget::User(user)) => TargetRecords {
+                user: target_user,
+                request: found.request(&repo_pk, user)?,
+            },
+            Some(RequestTarget::Id(id)) => {
+                let mut request = None;
+                for (pk, sk) in &target_keys {
+                    let Some(item) = found.get(pk, sk) else {
+                        continue;
+                    };
+                    let candidate = items::request_from(item)?;
+                    if candidate.id == *id {
+                        request = Some(candidate);
+                        break;
+                    }
+                }
+                TargetRecords {
+                    user: None,
+                    request,
+                }
+            }
+        };
+        Ok(RepoContext {
+            repo: Some(stored),
+            caller,
+            target,
+        })
     }
 
     async fn update_repo_settings(
