@@ -2,14 +2,14 @@
 
 use serde_json::{Map, Value};
 
-use super::{Caller, RepoView};
+use super::identity::{Caller, RepoView, Viewer};
 use crate::card::GateCard;
 use crate::domain::{
     AccessRequest, AuditAction, AuditRecord, Contact, Country, Decision, Denial, GateMode, Name,
     ObjectId, RequestState, RequestStatus, RequestTarget, Review, Timestamp, decide,
 };
 use crate::error::{Error, Result};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, TargetRecords};
 
 /// The longest rejection reason, as the Hub documents it.
 pub const MAX_REJECTION_REASON: usize = 200;
@@ -32,29 +32,28 @@ pub fn gate_card(view: &RepoView) -> Result<GateCard> {
 /// In automatic mode the request is accepted at once; in manual mode it waits for review.
 pub async fn ask(
     store: &dyn Store,
-    caller: &Caller,
+    viewer: &Viewer,
     view: &RepoView,
     country: Option<Country>,
     submitted: &Map<String, Value>,
 ) -> Result<AccessRequest> {
     let card = gate_card(view)?;
-    if view.role.is_some() {
+    if viewer.role.is_some() {
         return Err(Error::Conflict(format!(
             "You already have access to {} through its namespace",
             view.repo_ref()
         )));
     }
     // The gate refuses a viewer in the EU whatever their request says, so none is stored.
-    let input = view.gate_input(Some(caller), None, country);
     if let Decision::Deny(denial @ Denial::EuDisallowed { .. }) =
-        decide(input, || card.eu_disallowed)
+        decide(view.gate_input(country), || card.eu_disallowed)
     {
         return Err(Error::Gated {
             repo: view.repo_ref().clone(),
             denial,
         });
     }
-    if let Some(existing) = store.access_request(view.repo_ref(), caller.name()).await? {
+    if let Some(existing) = &viewer.request {
         return Err(match existing.status() {
             RequestStatus::Rejected => Error::Gated {
                 repo: view.repo_ref().clone(),
@@ -75,6 +74,7 @@ pub async fn ask(
         GateMode::Auto => RequestState::Accepted { review: None },
         GateMode::Manual | GateMode::Off => RequestState::Pending,
     };
+    let caller = &viewer.caller;
     let request = AccessRequest {
         id: ObjectId::random(),
         repo: view.repo_ref().clone(),
@@ -104,26 +104,19 @@ pub async fn ask(
 }
 
 /// The caller's own request on the repo.
-pub async fn own_request(
-    store: &dyn Store,
-    caller: &Caller,
-    view: &RepoView,
-) -> Result<AccessRequest> {
-    store
-        .access_request(view.repo_ref(), caller.name())
-        .await?
-        .ok_or_else(|| {
-            Error::NotFound(format!(
-                "You have no access request for {}",
-                view.repo_ref()
-            ))
-        })
+pub fn own_request<'v>(viewer: &'v Viewer, view: &RepoView) -> Result<&'v AccessRequest> {
+    viewer.request.as_ref().ok_or_else(|| {
+        Error::NotFound(format!(
+            "You have no access request for {}",
+            view.repo_ref()
+        ))
+    })
 }
 
 /// The caller withdraws their own pending or accepted request, and may ask again later. A
 /// rejected request stays: withdrawing it would let the user ask again.
-pub async fn withdraw(store: &dyn Store, caller: &Caller, view: &RepoView) -> Result<()> {
-    let request = own_request(store, caller, view).await?;
+pub async fn withdraw(store: &dyn Store, viewer: &Viewer, view: &RepoView) -> Result<()> {
+    let request = own_request(viewer, view)?;
     if request.status() == RequestStatus::Rejected {
         return Err(Error::Gated {
             repo: view.repo_ref().clone(),
@@ -132,23 +125,25 @@ pub async fn withdraw(store: &dyn Store, caller: &Caller, view: &RepoView) -> Re
     }
     let audit = AuditRecord::removed(
         AuditAction::Withdrawn,
-        Some(caller.name()),
-        &request,
+        Some(viewer.caller.name()),
+        request,
         Timestamp::now(),
     );
     store
-        .delete_request(&request, &audit)
+        .delete_request(request, &audit)
         .await
         .map_err(conflict_message)
 }
 
-/// A reviewer moves a request to `status`: accept, reject (with an optional reason shown to
-/// the requester) or cancel back to pending.
+/// A reviewer moves the request `target` names (`found`, as read with the repo) to
+/// `status`: accept, reject (with an optional reason shown to the requester) or cancel back
+/// to pending.
 pub async fn review(
     store: &dyn Store,
     reviewer: &Caller,
     view: &RepoView,
     target: &RequestTarget,
+    found: TargetRecords,
     status: RequestStatus,
     reason: Option<String>,
 ) -> Result<AccessRequest> {
@@ -156,28 +151,22 @@ pub async fn review(
     check_reason(status, reason.as_deref())?;
     let current = match target {
         RequestTarget::User(user) => {
-            if store.user(user).await?.is_none() {
+            if found.user.is_none() {
                 return Err(Error::NotFound(format!("User '{user}' not found")));
             }
-            store
-                .access_request(view.repo_ref(), user)
-                .await?
-                .ok_or_else(|| {
-                    Error::NotFound(format!(
-                        "User '{user}' has no access request for {}",
-                        view.repo_ref()
-                    ))
-                })?
-        }
-        RequestTarget::Id(id) => store
-            .access_request_by_id(view.repo_ref(), *id)
-            .await?
-            .ok_or_else(|| {
+            found.request.ok_or_else(|| {
                 Error::NotFound(format!(
-                    "Access request '{id}' not found for {}",
+                    "User '{user}' has no access request for {}",
                     view.repo_ref()
                 ))
-            })?,
+            })?
+        }
+        RequestTarget::Id(id) => found.request.ok_or_else(|| {
+            Error::NotFound(format!(
+                "Access request '{id}' not found for {}",
+                view.repo_ref()
+            ))
+        })?,
     };
     move_request(
         store,
@@ -191,21 +180,21 @@ pub async fn review(
 }
 
 /// A reviewer gives a user access without a request of theirs; an earlier pending or
-/// rejected request of the user is accepted and keeps its id.
+/// rejected request of the user is accepted and keeps its id. `found` is the user's records,
+/// as read with the repo.
 pub async fn grant(
     store: &dyn Store,
     reviewer: &Caller,
     view: &RepoView,
     user: &Name,
+    found: TargetRecords,
 ) -> Result<AccessRequest> {
     require_gated(view)?;
-    let grantee = store
-        .user(user)
-        .await?
+    let grantee = found
+        .user
         .ok_or_else(|| Error::NotFound(format!("User '{user}' not found")))?;
     let now = Timestamp::now();
-    let existing = store.access_request(view.repo_ref(), user).await?;
-    if let Some(current) = existing {
+    if let Some(current) = found.request {
         if current.status() == RequestStatus::Accepted {
             return Err(Error::BadRequest(format!(
                 "User '{user}' already has access to {}",

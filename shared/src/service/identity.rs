@@ -1,13 +1,35 @@
 //! Who is calling, and what they may do to a repo.
 
 use crate::domain::{
-    CallerAccess, Country, Decision, GateInput, Name, RepoRef, RepoRole, RequestStatus, TokenRole,
-    TokenSecret, User, decide, repo_role,
+    AccessRequest, CallerAccess, Country, Decision, GateInput, Name, OrgRole, Organization,
+    RepoRef, RepoRole, RequestTarget, TokenRole, TokenSecret, User, decide, repo_role,
 };
 use crate::error::{Error, Result};
-use crate::store::{Store, TokenRecord};
+use crate::store::{Account, ContextRead, Store, TargetRecords, TokenRecord};
 
-/// An authenticated caller: the user and the token they presented.
+/// A bearer token that names a stored token: who the caller says they are. Their user is read
+/// with what the call reads next (the repo's context, or their account), and a token whose
+/// user is gone is refused then, as an invalid token.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    token: TokenRecord,
+}
+
+impl Credentials {
+    pub fn name(&self) -> &Name {
+        &self.token.user
+    }
+
+    /// The caller, with the token's user as read.
+    fn caller(self, user: User) -> Caller {
+        Caller {
+            user,
+            token: self.token,
+        }
+    }
+}
+
+/// An authenticated caller: a live token and its user.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: User,
@@ -20,12 +42,13 @@ impl Caller {
     }
 }
 
-/// Reads `Authorization: Bearer <token>`. No header means an anonymous caller; a header
-/// that names no live token is refused rather than treated as anonymous.
+/// Reads `Authorization: Bearer <token>`: one store read, of the token. No header means an
+/// anonymous caller; a header that names no live token is refused rather than treated as
+/// anonymous.
 pub async fn authenticate(
     store: &dyn Store,
     authorization: Option<&str>,
-) -> Result<Option<Caller>> {
+) -> Result<Option<Credentials>> {
     let Some(header) = authorization else {
         return Ok(None);
     };
@@ -38,15 +61,34 @@ pub async fn authenticate(
         .token(&secret.digest())
         .await?
         .ok_or(Error::InvalidToken)?;
-    let user = store.user(&token.user).await?.ok_or(Error::InvalidToken)?;
-    Ok(Some(Caller { user, token }))
+    Ok(Some(Credentials { token }))
 }
 
-/// A repo as one caller sees it: the repo and the caller's role on it.
+/// The caller with the organizations they belong to, in the order they joined (whoami).
+pub async fn caller_with_orgs(
+    store: &dyn Store,
+    credentials: Credentials,
+) -> Result<(Caller, Vec<(Organization, OrgRole)>)> {
+    match store.account(credentials.name()).await? {
+        Some(Account { user, orgs }) => Ok((credentials.caller(user), orgs)),
+        None => Err(Error::InvalidToken),
+    }
+}
+
+/// An authenticated caller as one repo sees them: their role through its namespace, and
+/// their access request on it.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub caller: Caller,
+    pub role: Option<RepoRole>,
+    pub request: Option<AccessRequest>,
+}
+
+/// A repo as one caller sees it: the repo, and the caller if they are not anonymous.
 #[derive(Debug, Clone)]
 pub struct RepoView {
     pub repo: crate::domain::Repo,
-    pub role: Option<RepoRole>,
+    pub viewer: Option<Viewer>,
 }
 
 impl RepoView {
@@ -54,50 +96,48 @@ impl RepoView {
         &self.repo.repo
     }
 
+    /// The caller's role on the repo; `None` for strangers and anonymous callers.
+    pub fn role(&self) -> Option<RepoRole> {
+        self.viewer.as_ref().and_then(|viewer| viewer.role)
+    }
+
+    /// The caller, unless they are anonymous (401).
+    pub fn require_viewer(&self) -> Result<&Viewer> {
+        self.viewer.as_ref().ok_or(Error::NotAuthenticated)
+    }
+
     /// Whether the caller may manage requests and settings: a write token AND write or
     /// admin on the repo.
-    pub fn can_manage(&self, caller: Option<&Caller>) -> bool {
-        caller.is_some_and(|c| c.token.role == TokenRole::Write)
-            && self.role.is_some_and(RepoRole::can_write)
+    pub fn can_manage(&self) -> bool {
+        self.viewer.as_ref().is_some_and(|viewer| {
+            viewer.caller.token.role == TokenRole::Write
+                && viewer.role.is_some_and(RepoRole::can_write)
+        })
     }
 
     /// The caller, if they may manage the repo; otherwise why not (401 or 403).
-    pub fn require_manager<'c>(&self, caller: Option<&'c Caller>) -> Result<&'c Caller> {
-        let caller = caller.ok_or(Error::NotAuthenticated)?;
-        if !self.role.is_some_and(RepoRole::can_write) {
+    pub fn require_manager(&self) -> Result<&Caller> {
+        let viewer = self.require_viewer()?;
+        if !viewer.role.is_some_and(RepoRole::can_write) {
             return Err(Error::Forbidden(format!(
                 "You need write access to {} to manage it",
                 self.repo_ref()
             )));
         }
-        if caller.token.role != TokenRole::Write {
+        if viewer.caller.token.role != TokenRole::Write {
             return Err(Error::Forbidden(format!(
                 "The token '{}' is read-only; managing {} needs a write token",
-                caller.token.display_name,
+                viewer.caller.token.display_name,
                 self.repo_ref()
             )));
         }
-        Ok(caller)
+        Ok(&viewer.caller)
     }
 
     /// Passes if the caller, viewing from `country`, may read the repo's content; otherwise
     /// the gate's refusal.
-    pub async fn require_content_access(
-        &self,
-        store: &dyn Store,
-        caller: Option<&Caller>,
-        country: Option<Country>,
-    ) -> Result<()> {
-        let needs_request = self.repo.gate.is_gated() && self.role.is_none();
-        let request = match caller {
-            Some(caller) if needs_request => store
-                .access_request(self.repo_ref(), caller.name())
-                .await?
-                .map(|r| r.status()),
-            _ => None,
-        };
-        let input = self.gate_input(caller, request, country);
-        match decide(input, || self.card_disallows_eu()) {
+    pub fn require_content_access(&self, country: Option<Country>) -> Result<()> {
+        match decide(self.gate_input(country), || self.card_disallows_eu()) {
             Decision::Allow => Ok(()),
             Decision::Deny(denial) => Err(Error::Gated {
                 repo: self.repo_ref().clone(),
@@ -108,18 +148,13 @@ impl RepoView {
 
     /// What the gate decides on: the repo, the caller's role and request on it, and where
     /// they are.
-    pub fn gate_input(
-        &self,
-        caller: Option<&Caller>,
-        request: Option<RequestStatus>,
-        country: Option<Country>,
-    ) -> GateInput {
+    pub fn gate_input(&self, country: Option<Country>) -> GateInput {
         GateInput {
             visibility: self.repo.visibility,
             gate: self.repo.gate,
-            caller: caller.map(|_| CallerAccess {
-                role: self.role,
-                request,
+            caller: self.viewer.as_ref().map(|viewer| CallerAccess {
+                role: viewer.role,
+                request: viewer.request.as_ref().map(AccessRequest::status),
             }),
             country,
         }
@@ -139,29 +174,67 @@ impl RepoView {
     }
 }
 
-/// The repo if it exists and the caller may know it does: private repos are visible only
-/// within their namespace. Everyone else gets the same "not found" as for a missing repo.
+/// The repo if it exists and the caller may know it does, with what the caller has on it, in
+/// one store read. Private repos are visible only within their namespace; everyone else gets
+/// the same "not found" as for a missing repo.
 pub async fn visible_repo(
     store: &dyn Store,
-    caller: Option<&Caller>,
+    credentials: Option<Credentials>,
     repo: &RepoRef,
 ) -> Result<RepoView> {
-    let not_found = || Error::RepoNotFound {
-        anonymous: caller.is_none(),
+    read_view(store, credentials, repo, None)
+        .await
+        .map(|(view, _)| view)
+}
+
+/// [`visible_repo`], and in the same read the request a reviewer names (by its user, with the
+/// user's record; or by its id).
+pub async fn visible_repo_and_target(
+    store: &dyn Store,
+    credentials: Option<Credentials>,
+    repo: &RepoRef,
+    target: &RequestTarget,
+) -> Result<(RepoView, TargetRecords)> {
+    read_view(store, credentials, repo, Some(target)).await
+}
+
+async fn read_view(
+    store: &dyn Store,
+    credentials: Option<Credentials>,
+    repo: &RepoRef,
+    target: Option<&RequestTarget>,
+) -> Result<(RepoView, TargetRecords)> {
+    let read = ContextRead {
+        caller: credentials.as_ref().map(Credentials::name),
+        target,
     };
-    let found = store.repo(repo).await?.ok_or_else(not_found)?;
-    let role = match caller {
-        Some(caller) if caller.name() == &found.owner => {
-            repo_role(caller.name(), &found.owner, None)
-        }
-        Some(caller) => {
-            let membership = store.member_role(&found.owner, caller.name()).await?;
-            repo_role(caller.name(), &found.owner, membership)
-        }
-        None => None,
+    let context = store.repo_context(repo, read).await?;
+    let caller = match (credentials, context.caller) {
+        (Some(credentials), Some(records)) => Some((
+            credentials.caller(records.user),
+            records.membership,
+            records.request,
+        )),
+        // A token whose user is gone is invalid, whatever the repo.
+        (Some(_), None) => return Err(Error::InvalidToken),
+        (None, _) => None,
     };
-    if found.visibility.is_private() && role.is_none() {
+    let anonymous = caller.is_none();
+    let not_found = || Error::RepoNotFound { anonymous };
+    let Some(found) = context.repo else {
+        return Err(not_found());
+    };
+    let viewer = caller.map(|(caller, membership, request)| Viewer {
+        role: repo_role(caller.name(), &found.owner, membership),
+        caller,
+        request,
+    });
+    let view = RepoView {
+        repo: found,
+        viewer,
+    };
+    if view.repo.visibility.is_private() && view.role().is_none() {
         return Err(not_found());
     }
-    Ok(RepoView { repo: found, role })
+    Ok((view, context.target))
 }

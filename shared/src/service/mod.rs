@@ -5,4 +5,4 @@ pub mod access;
 pub mod identity;
 pub mod repos;
 
-pub use identity::{Caller, RepoView, authenticate, visible_repo};
+pub use identity::{Caller, Credentials, RepoView, Viewer, authenticate, visible_repo};

@@ -10,62 +10,61 @@ use http::Response;
 use super::json::authorization;
 use super::{Body, Exchange, Handler, RouteMatch};
 use crate::domain::RepoRef;
-use crate::error::{Error, Result};
-use crate::service::{Caller, RepoView, authenticate, visible_repo};
+use crate::error::Result;
+use crate::service::{RepoView, authenticate, visible_repo};
 
 pub async fn run(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Response<Body>> {
     if matched.handler == Handler::AgentHarnesses {
         return account::agent_harnesses();
     }
     let store = exchange.app.store.as_ref();
-    let caller = authenticate(store, authorization(exchange.request)?).await?;
-    let caller = caller.as_ref();
+    let credentials = authenticate(store, authorization(exchange.request)?).await?;
     if matched.handler == Handler::WhoAmI {
-        return account::whoami(exchange, caller).await;
+        return account::whoami(exchange, credentials).await;
     }
     let repo = matched
         .repo
         .as_ref()
         .expect("every other route names a repo");
-    let view = visible_repo(store, caller, repo).await?;
-    let context = RepoCall {
+    // A review or a grant names a request in its body: its records are read with the repo's.
+    match matched.handler {
+        Handler::HandleRequest => return requests::handle(exchange, credentials, repo).await,
+        Handler::GrantAccess => return requests::grant(exchange, credentials, repo).await,
+        _ => {}
+    }
+    let call = RepoCall {
         exchange,
-        caller,
-        view,
+        view: visible_repo(store, credentials, repo).await?,
     };
     match matched.handler {
-        Handler::RepoInfo => repos::info(&context).await,
-        Handler::AuthCheck => repos::auth_check(&context, false).await,
-        Handler::AuthCheckWrite => repos::auth_check(&context, true).await,
-        Handler::UpdateSettings => repos::update_settings(&context).await,
+        Handler::RepoInfo => repos::info(&call).await,
+        Handler::AuthCheck => repos::auth_check(&call, false),
+        Handler::AuthCheckWrite => repos::auth_check(&call, true),
+        Handler::UpdateSettings => repos::update_settings(&call).await,
         Handler::ListRequests => {
             let status = matched.status.expect("the listing route has a status");
-            requests::list(&context, status).await
+            requests::list(&call, status).await
         }
-        Handler::HandleRequest => requests::handle(&context).await,
-        Handler::GrantAccess => requests::grant(&context).await,
-        Handler::OwnRequest => requests::own(&context).await,
-        Handler::WithdrawRequest => requests::withdraw(&context).await,
-        Handler::AskAccess => requests::ask(&context).await,
-        Handler::AccessReport => report::download(&context).await,
-        Handler::WhoAmI | Handler::AgentHarnesses => unreachable!("answered above"),
+        Handler::OwnRequest => requests::own(&call),
+        Handler::WithdrawRequest => requests::withdraw(&call).await,
+        Handler::AskAccess => requests::ask(&call).await,
+        Handler::AccessReport => report::download(&call).await,
+        Handler::HandleRequest
+        | Handler::GrantAccess
+        | Handler::WhoAmI
+        | Handler::AgentHarnesses => unreachable!("answered above"),
     }
 }
 
 /// A call on one repo that the caller may see.
 struct RepoCall<'a> {
     exchange: &'a Exchange<'a>,
-    caller: Option<&'a Caller>,
     view: RepoView,
 }
 
 impl RepoCall<'_> {
     fn repo(&self) -> &RepoRef {
         self.view.repo_ref()
-    }
-
-    fn require_caller(&self) -> Result<&Caller> {
-        self.caller.ok_or(Error::NotAuthenticated)
     }
 
     fn store(&self) -> &dyn crate::store::Store {

@@ -35,7 +35,7 @@ enum Format {
 
 /// `GET …/user-access-request/report?format=json|csv`: one row per request, every status.
 pub async fn download(call: &RepoCall<'_>) -> Result<Response<Body>> {
-    call.view.require_manager(call.caller)?;
+    call.view.require_manager()?;
     let format = match query_value(&query(call.exchange.request)?, "format").as_deref() {
         None | Some("json") => Format::Json,
         Some("csv") => Format::Csv,

@@ -37,7 +37,7 @@ pub async fn info(call: &RepoCall<'_>) -> Result<Response<Body>> {
     if let Some(card_data) = card.card_data {
         body["cardData"] = card_data;
     }
-    if call.view.can_manage(call.caller) {
+    if call.view.can_manage() {
         body["gatedNotificationsMode"] = json!(repo.notifications_mode);
         body["gatedNotificationsEmail"] = json!(repo.notifications_email);
         if let Err(error) = card.gate_card {
@@ -49,12 +49,11 @@ pub async fn info(call: &RepoCall<'_>) -> Result<Response<Body>> {
 
 /// `GET …/auth-check[/write]`: 200 when the caller may read (and, for `/write`, write) the
 /// repo; otherwise the gate's answer.
-pub async fn auth_check(call: &RepoCall<'_>, write: bool) -> Result<Response<Body>> {
+pub fn auth_check(call: &RepoCall<'_>, write: bool) -> Result<Response<Body>> {
     call.view
-        .require_content_access(call.store(), call.caller, call.exchange.viewer_country())
-        .await?;
-    if write && !call.view.can_manage(call.caller) {
-        let caller = call.require_caller()?;
+        .require_content_access(call.exchange.viewer_country())?;
+    if write && !call.view.can_manage() {
+        let caller = &call.view.require_viewer()?.caller;
         return Err(Error::Forbidden(format!(
             "{} has no write access to {} with the token '{}'",
             caller.name(),
@@ -67,7 +66,7 @@ pub async fn auth_check(call: &RepoCall<'_>, write: bool) -> Result<Response<Bod
 
 /// `PUT …/settings`: gating, visibility and notification settings, all or nothing.
 pub async fn update_settings(call: &RepoCall<'_>) -> Result<Response<Body>> {
-    call.view.require_manager(call.caller)?;
+    call.view.require_manager()?;
     let update = settings_update(&json_object(call.exchange.request)?)?;
     let repo = call
         .store()

@@ -2,12 +2,13 @@ use http::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 
 use super::RepoCall;
-use crate::api::Body;
 use crate::api::json::{content_type, json_object, ok_json, query, query_value};
-use crate::domain::{AccessRequest, Name, ObjectId, RequestStatus, RequestTarget};
+use crate::api::{Body, Exchange};
+use crate::domain::{AccessRequest, Name, ObjectId, RepoRef, RequestStatus, RequestTarget};
 use crate::error::{Error, Result};
 use crate::service::access;
-use crate::store::{Cursor, MAX_PAGE_SIZE};
+use crate::service::identity::{Credentials, RepoView, visible_repo, visible_repo_and_target};
+use crate::store::{Cursor, MAX_PAGE_SIZE, TargetRecords};
 
 /// A request as the Hub lists it. `user` always carries `user` and `fullname` (0.x and 1.x
 /// clients index them) and `requestId` is always there (2.x needs it).
@@ -33,7 +34,7 @@ pub fn request_json(request: &AccessRequest) -> Value {
 /// `GET …/user-access-request/{status}`: one page, oldest first, with an absolute `Link`
 /// to the next.
 pub async fn list(call: &RepoCall<'_>, status: RequestStatus) -> Result<Response<Body>> {
-    call.view.require_manager(call.caller)?;
+    call.view.require_manager()?;
     if !call.view.repo.gate.is_gated() {
         return Err(Error::NotGated(call.repo().clone()));
     }
@@ -61,9 +62,39 @@ pub async fn list(call: &RepoCall<'_>, status: RequestStatus) -> Result<Response
 
 /// `POST …/user-access-request/handle`: accept, reject (with a reason) or cancel back to
 /// pending, naming the request by `user` or by `requestId`.
-pub async fn handle(call: &RepoCall<'_>) -> Result<Response<Body>> {
-    let reviewer = call.view.require_manager(call.caller)?;
-    let body = json_object(call.exchange.request)?;
+pub async fn handle(
+    exchange: &Exchange<'_>,
+    credentials: Option<Credentials>,
+    repo: &RepoRef,
+) -> Result<Response<Body>> {
+    let body = review_body(exchange.request);
+    let (view, read) =
+        read_with_target(exchange, credentials, repo, body, |b| b.target.clone()).await?;
+    let reviewer = view.require_manager()?;
+    let (body, found) = read?;
+    let store = exchange.app.store.as_ref();
+    access::review(
+        store,
+        reviewer,
+        &view,
+        &body.target,
+        found,
+        body.status,
+        body.reason,
+    )
+    .await?;
+    ok_json(&json!({}))
+}
+
+/// A review as its body asks for it.
+struct ReviewBody {
+    target: RequestTarget,
+    status: RequestStatus,
+    reason: Option<String>,
+}
+
+fn review_body(request: &lambda_http::Request) -> Result<ReviewBody> {
+    let body = json_object(request)?;
     refuse_unknown_keys(&body, &["user", "requestId", "status", "rejectionReason"])?;
     let target = match (body.get("user"), body.get("requestId")) {
         (Some(user), None) => RequestTarget::User(user_name(user)?),
@@ -92,41 +123,80 @@ pub async fn handle(call: &RepoCall<'_>) -> Result<Response<Body>> {
         Some(Value::String(text)) => Some(text.clone()),
         Some(_) => return Err(Error::BadRequest("rejectionReason must be a string".into())),
     };
-    access::review(call.store(), reviewer, &call.view, &target, status, reason).await?;
-    ok_json(&json!({}))
+    Ok(ReviewBody {
+        target,
+        status,
+        reason,
+    })
 }
 
 /// `POST …/user-access-request/grant`: give a user access they did not ask for.
-pub async fn grant(call: &RepoCall<'_>) -> Result<Response<Body>> {
-    let reviewer = call.view.require_manager(call.caller)?;
-    let body = json_object(call.exchange.request)?;
-    refuse_unknown_keys(&body, &["user"])?;
-    let user = user_name(
-        body.get("user")
-            .ok_or_else(|| Error::BadRequest("'user' is required".into()))?,
-    )?;
-    let request = access::grant(call.store(), reviewer, &call.view, &user).await?;
+pub async fn grant(
+    exchange: &Exchange<'_>,
+    credentials: Option<Credentials>,
+    repo: &RepoRef,
+) -> Result<Response<Body>> {
+    let body = grant_body(exchange.request);
+    let (view, read) = read_with_target(exchange, credentials, repo, body, |user| {
+        RequestTarget::User(user.clone())
+    })
+    .await?;
+    let reviewer = view.require_manager()?;
+    let (user, found) = read?;
+    let store = exchange.app.store.as_ref();
+    let request = access::grant(store, reviewer, &view, &user, found).await?;
     ok_json(&request_json(&request))
 }
 
+/// The user a grant's body names.
+fn grant_body(request: &lambda_http::Request) -> Result<Name> {
+    let body = json_object(request)?;
+    refuse_unknown_keys(&body, &["user"])?;
+    user_name(
+        body.get("user")
+            .ok_or_else(|| Error::BadRequest("'user' is required".into()))?,
+    )
+}
+
+/// The repo as the caller sees it, with the records of the request a body names, in one store
+/// read. A body that cannot be read is refused only after the repo and the caller are checked,
+/// as the errors of every other call on a repo come in that order.
+async fn read_with_target<B>(
+    exchange: &Exchange<'_>,
+    credentials: Option<Credentials>,
+    repo: &RepoRef,
+    body: Result<B>,
+    target: impl FnOnce(&B) -> RequestTarget,
+) -> Result<(RepoView, Result<(B, TargetRecords)>)> {
+    let store = exchange.app.store.as_ref();
+    match body {
+        Ok(body) => {
+            let target = target(&body);
+            let (view, found) = visible_repo_and_target(store, credentials, repo, &target).await?;
+            Ok((view, Ok((body, found))))
+        }
+        Err(error) => Ok((visible_repo(store, credentials, repo).await?, Err(error))),
+    }
+}
+
 /// `GET …/user-access-request/me`: the caller's own request.
-pub async fn own(call: &RepoCall<'_>) -> Result<Response<Body>> {
-    let caller = call.require_caller()?;
-    let request = access::own_request(call.store(), caller, &call.view).await?;
-    ok_json(&request_json(&request))
+pub fn own(call: &RepoCall<'_>) -> Result<Response<Body>> {
+    let viewer = call.view.require_viewer()?;
+    let request = access::own_request(viewer, &call.view)?;
+    ok_json(&request_json(request))
 }
 
 /// `POST …/user-access-request/cancel`: the caller withdraws their own request.
 pub async fn withdraw(call: &RepoCall<'_>) -> Result<Response<Body>> {
-    let caller = call.require_caller()?;
-    access::withdraw(call.store(), caller, &call.view).await?;
+    let viewer = call.view.require_viewer()?;
+    access::withdraw(call.store(), viewer, &call.view).await?;
     ok_json(&json!({ "ok": true }))
 }
 
 /// `POST /{repo}/ask-access`: JSON `{"fields": {...}}` from scripts, answered with the
 /// request; or a browser's form post, answered with a redirect to the repo page.
 pub async fn ask(call: &RepoCall<'_>) -> Result<Response<Body>> {
-    let caller = call.require_caller()?;
+    let viewer = call.view.require_viewer()?;
     let request = call.exchange.request;
     let form = content_type(request).as_deref() == Some("application/x-www-form-urlencoded");
     let answers = if form {
@@ -135,7 +205,7 @@ pub async fn ask(call: &RepoCall<'_>) -> Result<Response<Body>> {
         json_answers(request)?
     };
     let country = call.exchange.viewer_country();
-    let created = access::ask(call.store(), caller, &call.view, country, &answers).await?;
+    let created = access::ask(call.store(), viewer, &call.view, country, &answers).await?;
     if form {
         return Ok(Response::builder()
             .status(StatusCode::SEE_OTHER)
