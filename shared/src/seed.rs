@@ -836,12 +836,13 @@ requests: [{repo: org/m, user: bob, status: pending, fields: {Company: ACME, "I 
         let tokens = load(&store, &blobs, GOOD).await.unwrap();
         assert_eq!(tokens[0].secret.expose(), "hf_alice_write_00000000");
         assert!(tokens[1].secret.expose().starts_with("hf_"));
+        let members = store.members(&name("org")).await.unwrap();
         assert_eq!(
-            store
-                .member_role(&name("org"), &name("alice"))
-                .await
-                .unwrap(),
-            Some(OrgRole::Admin)
+            members
+                .iter()
+                .map(|m| (m.user.name.as_str(), m.role))
+                .collect::<Vec<_>>(),
+            [("alice", OrgRole::Admin)]
         );
         let m = store.repo(&repo("org/m")).await.unwrap().unwrap();
         assert_eq!(

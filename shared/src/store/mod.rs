@@ -9,9 +9,9 @@
 //! limit, which the embedded store keeps too, so what one refuses the other does) is refused
 //! with [`StoreError::TooLarge`] and writes nothing.
 //!
-//! Reads by key see every write that came before them. Listings (members, memberships,
-//! requests) and the lookup of a request by id may read an index that a backend keeps
-//! eventually consistent (DynamoDB's GSIs), so they can trail a write by a moment.
+//! Reads by key see every write that came before them. Listings (members, a user's
+//! organizations, requests) and the lookup of a request by its id may read an index that a
+//! backend keeps eventually consistent (DynamoDB's GSIs), so they can trail a write by a moment.
 
 mod cursor;
 mod dynamodb;
@@ -203,11 +203,9 @@ pub trait Store: Send + Sync {
     async fn remove_member(&self, org: &Name, user: &Name) -> StoreResult<()>;
     /// The members in join order.
     async fn members(&self, org: &Name) -> StoreResult<Vec<Member>>;
-    /// The organizations a user belongs to, with their role, in the order they joined.
-    async fn memberships(&self, user: &Name) -> StoreResult<Vec<(Organization, OrgRole)>>;
-    async fn member_role(&self, org: &Name, user: &Name) -> StoreResult<Option<OrgRole>>;
-    /// A user with their organizations, in one read after the token (whoami); `None` when no
-    /// user has the name. The organizations come from an index, like [`Store::memberships`].
+    /// A user with the organizations they belong to, with their role, in the order they
+    /// joined (whoami); `None` when no user has the name. The organizations come from a
+    /// listing, like [`Store::members`].
     async fn account(&self, name: &Name) -> StoreResult<Option<Account>>;
 
     /// Display names are unique per user; the user must exist (`NotFound` otherwise).
@@ -223,11 +221,13 @@ pub trait Store: Send + Sync {
         update: &SettingsUpdate,
     ) -> StoreResult<Repo>;
     /// Everything a call on one repo needs besides the token, in one read: the repo and what
-    /// `read` names (see [`RepoContext`]). Reads of the table see every write before them.
+    /// `read` names (see [`RepoContext`]), each as the latest write left it. Only finding a
+    /// request by its id may trail a brand-new request by a moment (an index).
     ///
     /// DynamoDB: one strongly consistent `BatchGetItem` of every key at once. A request named
     /// by its id takes a query of the id index first (its key); for a one-segment repo id,
-    /// whose owner only the repo item names, the caller's membership is read after it.
+    /// whose owner only the repo item names, the caller's membership is read after it. SQLite:
+    /// one read transaction.
     async fn repo_context(&self, repo: &RepoRef, read: ContextRead<'_>)
     -> StoreResult<RepoContext>;
     /// Moves `main` to a new commit, adding or replacing the given files.
@@ -239,11 +239,6 @@ pub trait Store: Send + Sync {
         &self,
         repo: &RepoRef,
         user: &Name,
-    ) -> StoreResult<Option<AccessRequest>>;
-    async fn access_request_by_id(
-        &self,
-        repo: &RepoRef,
-        id: ObjectId,
     ) -> StoreResult<Option<AccessRequest>>;
     /// Stores a new request with its audit record; `Conflict` if the user already has one,
     /// `NotFound` if the repo or the user does not exist (and nothing is written then).

@@ -522,17 +522,6 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn memberships(&self, user: &Name) -> StoreResult<Vec<(Organization, OrgRole)>> {
-        let user = user.clone();
-        self.read(move |db| select_memberships(db, &user)).await
-    }
-
-    async fn member_role(&self, org: &Name, user: &Name) -> StoreResult<Option<OrgRole>> {
-        let (org, user) = (org.clone(), user.clone());
-        self.read(move |db| select_member_role(db, &org, &user))
-            .await
-    }
-
     async fn account(&self, name: &Name) -> StoreResult<Option<Account>> {
         let name = name.clone();
         self.read(move |db| {
@@ -789,16 +778,6 @@ impl Store for SqliteStore {
     ) -> StoreResult<Option<AccessRequest>> {
         let (repo, user) = (repo.clone(), user.clone());
         self.read(move |db| select_request(db, &repo, &user)).await
-    }
-
-    async fn access_request_by_id(
-        &self,
-        repo: &RepoRef,
-        id: ObjectId,
-    ) -> StoreResult<Option<AccessRequest>> {
-        let repo = repo.clone();
-        self.read(move |db| select_request_by_id(db, &repo, id))
-            .await
     }
 
     async fn insert_request(

@@ -906,33 +906,6 @@ impl Store for DynamoStore {
             .collect())
     }
 
-    async fn memberships(&self, user: &Name) -> StoreResult<Vec<(Organization, OrgRole)>> {
-        let memberships = self
-            .query_all(Some(GSI2), keys::memberships_gsi_pk(user), None)
-            .await?
-            .iter()
-            .map(items::membership_from)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let org_keys = memberships
-            .iter()
-            .map(|(org, ..)| key(keys::namespace_pk(org), keys::NAMESPACE_SK))
-            .collect();
-        let mut orgs = HashMap::new();
-        for item in self.batch_get(org_keys).await? {
-            if let Some(org) = items::organization_from(&item)? {
-                orgs.insert(org.name.clone(), org);
-            }
-        }
-        Ok(memberships
-            .into_iter()
-            .filter_map(|(org, _, role, _)| orgs.get(&org).map(|org| (org.clone(), role)))
-            .collect())
-    }
-
-    async fn member_role(&self, org: &Name, user: &Name) -> StoreResult<Option<OrgRole>> {
-        self.membership(org, user).await
-    }
-
     async fn account(&self, name: &Name) -> StoreResult<Option<Account>> {
         let memberships = self
             .query_all(Some(GSI2), keys::memberships_gsi_pk(name), None)
@@ -1299,33 +1272,6 @@ impl Store for DynamoStore {
             Some(item) => items::request_from(&item).map(Some),
             None => Ok(None),
         }
-    }
-
-    async fn access_request_by_id(
-        &self,
-        repo: &RepoRef,
-        id: ObjectId,
-    ) -> StoreResult<Option<AccessRequest>> {
-        // The id index gives the request's key (keys only); the item itself is then read
-        // consistently, so the version a reviewer acts on is the latest one.
-        let hits = self
-            .query_all(
-                Some(GSI3),
-                keys::request_id_gsi_pk(id),
-                Some(SortKey::Equals(keys::repo_pk(repo))),
-            )
-            .await?;
-        for hit in hits {
-            let reader = Reader::new(&hit, "request id index entry");
-            let Some(item) = self.get(reader.str(PK)?, reader.str(SK)?).await? else {
-                continue;
-            };
-            let request = items::request_from(&item)?;
-            if request.id == id {
-                return Ok(Some(request));
-            }
-        }
-        Ok(None)
     }
 
     async fn insert_request(

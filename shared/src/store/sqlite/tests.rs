@@ -83,7 +83,7 @@ async fn data_survives_closing_and_reopening_the_store() {
     assert_eq!(reopened.repo(&model()).await.unwrap(), Some(repo()));
     assert_eq!(
         reopened
-            .access_request_by_id(&model(), request.id)
+            .access_request(&model(), &request.user)
             .await
             .unwrap(),
         Some(request.clone())
