@@ -223,6 +223,49 @@ async fn a_bad_or_missing_token_is_401_with_a_message() {
     }
 }
 
+/// No route deletes a user, but a token must not outlive its user: whatever it is used for
+/// (whoami, a repo that exists or not, a review), it is refused like a token that never was.
+#[tokio::test]
+async fn a_token_whose_user_is_gone_is_refused_as_invalid_on_every_route() {
+    let server = server().await;
+    // Behind the store's back: its tokens and memberships stay.
+    let db = rusqlite::Connection::open(server._dir.path().join("gatehouse.sqlite3")).unwrap();
+    db.pragma_update(None, "foreign_keys", false).unwrap();
+    db.execute("DELETE FROM users WHERE name = 'alice'", [])
+        .unwrap();
+    let unknown = server
+        .get("/api/whoami-v2", Some("hf_not_a_known_token_0000"))
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+
+    let review = json!({"user": "bob", "status": "accepted"});
+    let answers = [
+        server.get("/api/whoami-v2", Some(ALICE)).await,
+        server.get("/api/models/org/manual", Some(ALICE)).await,
+        server
+            .get("/api/models/org/manual/auth-check", Some(ALICE))
+            .await,
+        server
+            .get("/api/models/org/missing/auth-check", Some(ALICE))
+            .await,
+        server.ask("org/manual", ALICE).await,
+        server
+            .get("/api/models/org/manual/user-access-request/me", Some(ALICE))
+            .await,
+        server
+            .post(
+                "/api/models/org/manual/user-access-request/handle",
+                Some(ALICE),
+                review,
+            )
+            .await,
+    ];
+    for (i, answer) in answers.iter().enumerate() {
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "call {i}");
+        assert_eq!(answer.body, unknown.body, "call {i}");
+    }
+}
+
 #[tokio::test]
 async fn repo_info_is_open_for_gated_repos_and_hidden_for_private_ones() {
     let server = server().await;
