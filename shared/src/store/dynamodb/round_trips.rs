@@ -14,16 +14,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use super::tests::{TableGuard, emulator_endpoint, sdk_config};
 use super::*;
 use crate::api::{App, Handler, handle, routes};
 use crate::blobs::LocalBlobs;
@@ -95,35 +92,6 @@ impl Intercept for RoundTrips {
         self.record(context, |count| count.attempts += 1);
         Ok(())
     }
-}
-
-/// The SDK configuration the store's tests use (as `tests.rs` builds it): the endpoint from
-/// the environment, dummy credentials and region, the standard retry mode with `attempts`
-/// tries (and a short backoff), and timeouts so a dead emulator fails a test instead of
-/// hanging it.
-async fn sdk_config(attempts: u32) -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "gatehouse-tests",
-        ))
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(attempts)
-                .with_initial_backoff(Duration::from_millis(1)),
-        )
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_timeout(Duration::from_secs(60))
-                .build(),
-        )
-        .load()
-        .await
 }
 
 /// A client whose every call `counter` counts.
@@ -208,71 +176,6 @@ async fn the_counter_counts_a_retried_call_once_and_each_of_its_attempts() {
 }
 
 // ---- a counted store on DynamoDB Local -------------------------------------------------------
-
-const ENDPOINT_VARIABLE: &str = "AWS_ENDPOINT_URL_DYNAMODB";
-
-/// The emulator's endpoint, decided as in `tests.rs`: loopback only; `None` (after a note)
-/// when this run has none, unless `GATEHOUSE_REQUIRE_EMULATORS=1` asks for one.
-fn emulator_endpoint() -> Option<String> {
-    match std::env::var(ENDPOINT_VARIABLE) {
-        Ok(endpoint) if !endpoint.is_empty() => {
-            let host = endpoint
-                .split("://")
-                .nth(1)
-                .unwrap_or("")
-                .split(['/', ':'])
-                .next()
-                .unwrap_or("");
-            assert!(
-                matches!(host, "127.0.0.1" | "localhost" | "[") || host.starts_with("127."),
-                "{ENDPOINT_VARIABLE}={endpoint} is not a loopback address; the DynamoDB tests \
-                 only run against a local emulator"
-            );
-            Some(endpoint)
-        }
-        _ if std::env::var("GATEHOUSE_REQUIRE_EMULATORS").as_deref() == Ok("1") => panic!(
-            "GATEHOUSE_REQUIRE_EMULATORS=1 but {ENDPOINT_VARIABLE} is not set: start DynamoDB \
-             Local with `tests/emulators/start` (tests/run does) and export what it prints"
-        ),
-        _ => {
-            eprintln!(
-                "skipped: {ENDPOINT_VARIABLE} is not set, so there is no DynamoDB Local to count \
-                 round trips on (tests/run starts one)"
-            );
-            None
-        }
-    }
-}
-
-/// Deletes its test's table when the test ends, pass or fail.
-struct TableGuard {
-    table: String,
-}
-
-impl Drop for TableGuard {
-    fn drop(&mut self) {
-        let table = std::mem::take(&mut self.table);
-        // The test's runtime is busy dropping us: delete from a runtime (and client) of our own.
-        let deleted = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                Client::new(&sdk_config(4).await)
-                    .delete_table()
-                    .table_name(&table)
-                    .send()
-                    .await
-                    .ok()
-            })
-        })
-        .join();
-        if !matches!(deleted, Ok(Some(_))) {
-            eprintln!("note: a test table was left behind on DynamoDB Local");
-        }
-    }
-}
 
 /// A store on a new table whose every call `RoundTrips` counts, or `None` without emulator.
 async fn counted_store() -> Option<(DynamoStore, RoundTrips, TableGuard)> {

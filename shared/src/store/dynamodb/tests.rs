@@ -23,7 +23,7 @@ use crate::domain::{
 const ENDPOINT_VARIABLE: &str = "AWS_ENDPOINT_URL_DYNAMODB";
 
 /// The emulator's endpoint, or `None` (after a note) when this run has none.
-fn emulator_endpoint() -> Option<String> {
+pub(super) fn emulator_endpoint() -> Option<String> {
     match std::env::var(ENDPOINT_VARIABLE) {
         Ok(endpoint) if !endpoint.is_empty() => {
             // These tests create and delete tables: never against a real account.
@@ -55,12 +55,13 @@ fn emulator_endpoint() -> Option<String> {
     }
 }
 
-/// A client for the emulator, built the way production builds one (`aws_config` reads the
-/// endpoint from the environment), with fixed dummy credentials and region so the SDK never
-/// looks further (instance metadata), the standard retry mode, and timeouts so a dead
-/// emulator fails a test instead of hanging it.
-async fn client() -> Client {
-    let config = aws_config::defaults(BehaviorVersion::latest())
+/// The SDK configuration of the store's tests, built the way production builds one
+/// (`aws_config` reads the endpoint from the environment), with fixed dummy credentials and
+/// region so the SDK never looks further (instance metadata), the standard retry mode with
+/// `attempts` tries (and a short backoff), and timeouts so a dead emulator fails a test instead
+/// of hanging it.
+pub(super) async fn sdk_config(attempts: u32) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
             "test",
@@ -69,7 +70,11 @@ async fn client() -> Client {
             None,
             "gatehouse-tests",
         ))
-        .retry_config(RetryConfig::standard().with_max_attempts(4))
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(attempts)
+                .with_initial_backoff(Duration::from_millis(1)),
+        )
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))
@@ -77,13 +82,16 @@ async fn client() -> Client {
                 .build(),
         )
         .load()
-        .await;
-    Client::new(&config)
+        .await
+}
+
+async fn client() -> Client {
+    Client::new(&sdk_config(4).await)
 }
 
 /// Deletes its test's table when the test ends, pass or fail.
-struct TableGuard {
-    table: String,
+pub(super) struct TableGuard {
+    pub(super) table: String,
 }
 
 impl Drop for TableGuard {
