@@ -152,6 +152,24 @@ pub struct RepoContext {
     pub target: TargetRecords,
 }
 
+impl RepoContext {
+    /// The context of a repo that does not exist: the users' records as read, nothing else.
+    pub fn without_repo(caller: Option<User>, target: Option<User>) -> Self {
+        RepoContext {
+            repo: None,
+            caller: caller.map(|user| CallerRecords {
+                user,
+                membership: None,
+                request: None,
+            }),
+            target: TargetRecords {
+                user: target,
+                request: None,
+            },
+        }
+    }
+}
+
 /// The caller's records in a [`RepoContext`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallerRecords {

@@ -643,18 +643,7 @@ impl Store for SqliteStore {
                 _ => None,
             };
             let Some(stored) = select_repo(&tx, &repo)? else {
-                return Ok(RepoContext {
-                    repo: None,
-                    caller: caller_user.map(|user| CallerRecords {
-                        user,
-                        membership: None,
-                        request: None,
-                    }),
-                    target: TargetRecords {
-                        user: target_user,
-                        request: None,
-                    },
-                });
+                return Ok(RepoContext::without_repo(caller_user, target_user));
             };
             let caller = match (caller, caller_user) {
                 (Some(name), Some(user)) => Some(CallerRecords {

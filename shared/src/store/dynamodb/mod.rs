@@ -1070,18 +1070,7 @@ impl Store for DynamoStore {
             _ => None,
         };
         let Some(repo_item) = found.get(&repo_pk, keys::REPO_SK) else {
-            return Ok(RepoContext {
-                repo: None,
-                caller: caller_user.map(|user| CallerRecords {
-                    user,
-                    membership: None,
-                    request: None,
-                }),
-                target: TargetRecords {
-                    user: target_user,
-                    request: None,
-                },
-            });
+            return Ok(RepoContext::without_repo(caller_user, target_user));
         };
         let stored = items::repo_from(repo_item)?.0;
         let caller = match (read.caller, caller_user) {

@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::tests::{TableGuard, emulator_endpoint, sdk_config};
+use super::tests::{TableGuard, emulator_endpoint, sdk_config, store_on_new_table};
 use super::*;
 use crate::api::{App, Handler, handle, routes};
 use crate::blobs::LocalBlobs;
@@ -181,19 +181,8 @@ async fn the_counter_counts_a_retried_call_once_and_each_of_its_attempts() {
 async fn counted_store() -> Option<(DynamoStore, RoundTrips, TableGuard)> {
     emulator_endpoint()?;
     let counter = RoundTrips::default();
-    let table = format!("gatehouse-round-trips-{}", ObjectId::random());
     let client = counted_client(&sdk_config(4).await, None, &counter);
-    let store = DynamoStore::new(client, &table, CursorKey::random());
-    let guard = TableGuard {
-        table: table.clone(),
-    };
-    assert!(
-        store
-            .create_table_if_missing()
-            .await
-            .expect("create the test table on DynamoDB Local"),
-        "a new table"
-    );
+    let (store, guard) = store_on_new_table(client, "gatehouse-round-trips").await;
     counter.take();
     Some((store, counter, guard))
 }

@@ -124,11 +124,14 @@ impl Drop for TableGuard {
 /// A store on a new table of its own, or `None` when there is no emulator.
 async fn dynamo_store() -> Option<(DynamoStore, TableGuard)> {
     emulator_endpoint()?;
-    let table = format!("gatehouse-test-{}", ObjectId::random());
-    let store = DynamoStore::new(client().await, &table, CursorKey::random());
-    let guard = TableGuard {
-        table: table.clone(),
-    };
+    Some(store_on_new_table(client().await, "gatehouse-test").await)
+}
+
+/// A store on a new table named `prefix-<random>`, created now and deleted with the guard.
+pub(super) async fn store_on_new_table(client: Client, prefix: &str) -> (DynamoStore, TableGuard) {
+    let table = format!("{prefix}-{}", ObjectId::random());
+    let store = DynamoStore::new(client, &table, CursorKey::random());
+    let guard = TableGuard { table };
     assert!(
         store
             .create_table_if_missing()
@@ -136,7 +139,7 @@ async fn dynamo_store() -> Option<(DynamoStore, TableGuard)> {
             .expect("create the test table on DynamoDB Local"),
         "a new table"
     );
-    Some((store, guard))
+    (store, guard)
 }
 
 crate::store_contract_tests!(with_guard: match dynamo_store().await {
