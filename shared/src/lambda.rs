@@ -9,7 +9,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::sync::Arc;
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 use http::{HeaderName, HeaderValue, Method, Response};
 use lambda_http::Request;
 use tracing_subscriber::EnvFilter;
@@ -19,6 +19,10 @@ use crate::api::{
 };
 use crate::error::Error;
 use crate::store::{CursorKey, DynamoStore};
+
+mod sdk;
+
+pub use sdk::sdk_config;
 
 /// Behind CloudFront the viewer's `Authorization` never reaches the function as such: origin
 /// access control signs origin requests in that header, and CloudFront drops it from cached
@@ -125,7 +129,7 @@ pub fn init_tracing() {
 /// credentials) and the DynamoDB store, built once.
 pub async fn app_from_env() -> Result<App, ConfigError> {
     let config = FunctionConfig::from_env()?;
-    let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let sdk = sdk_config().await;
     Ok(app(config, &sdk))
 }
 

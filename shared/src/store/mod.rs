@@ -17,6 +17,10 @@ mod cursor;
 mod dynamodb;
 mod sqlite;
 
+/// DynamoDB Local's endpoint for tests elsewhere in the crate that need the emulator.
+#[cfg(test)]
+pub(crate) use dynamodb::tests::emulator_endpoint;
+
 #[cfg(any(test, feature = "contract-tests"))]
 pub mod contract;
 

@@ -19,7 +19,7 @@ mod keys;
 mod round_trips;
 mod table;
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;

@@ -23,7 +23,7 @@ use crate::domain::{
 const ENDPOINT_VARIABLE: &str = "AWS_ENDPOINT_URL_DYNAMODB";
 
 /// The emulator's endpoint, or `None` (after a note) when this run has none.
-pub(super) fn emulator_endpoint() -> Option<String> {
+pub(crate) fn emulator_endpoint() -> Option<String> {
     match std::env::var(ENDPOINT_VARIABLE) {
         Ok(endpoint) if !endpoint.is_empty() => {
             // These tests create and delete tables: never against a real account.

@@ -1,0 +1,182 @@
+//! The AWS SDK configuration every function builds once at start-up, shaped for a short cold
+//! start: it takes what Lambda's environment gives instead of probing for what it might.
+//!
+//! Two choices make the difference (BENCHMARKS.md, section 5):
+//! - **Trust**: the HTTPS client trusts the five Amazon Trust Services roots, which every AWS
+//!   endpoint's certificate chains to, instead of loading and parsing the system's few hundred
+//!   roots, which was most of a function's init. An operator who needs other roots (a TLS
+//!   inspecting proxy, an emulator behind TLS) sets `SSL_CERT_FILE` or `SSL_CERT_DIR`, and the
+//!   system's roots are used as the SDK would by default.
+//! - **Credentials**: Lambda always puts the role's credentials in the environment, so when
+//!   `AWS_ACCESS_KEY_ID` is there the environment provider is used alone, without building the
+//!   default chain (profile files, web identity with its STS client, ECS, IMDS). Without it, as
+//!   under `cargo lambda watch` with a profile, the default chain decides.
+
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_http_client::{Builder, Connector};
+
+/// Amazon Trust Services' roots, PEM, with where they come from.
+const AMAZON_TRUST_ROOTS: &[u8] = include_bytes!("amazon-trust-roots.pem");
+
+/// The SDK configuration from the process environment.
+pub async fn sdk_config() -> SdkConfig {
+    sdk_config_from(&|name| std::env::var_os(name).is_some_and(|value| !value.is_empty())).await
+}
+
+async fn sdk_config_from(is_set: &dyn Fn(&str) -> bool) -> SdkConfig {
+    let mut loader =
+        with_https_client(aws_config::defaults(BehaviorVersion::latest()), Trust::from_env(is_set));
+    if CredentialsSource::from_env(is_set) == CredentialsSource::Environment {
+        loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+    }
+    loader.load().await
+}
+
+/// The roots the HTTPS client trusts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trust {
+    AmazonRoots,
+    SystemRoots,
+}
+
+impl Trust {
+    fn from_env(is_set: &dyn Fn(&str) -> bool) -> Self {
+        if is_set("SSL_CERT_FILE") || is_set("SSL_CERT_DIR") {
+            Self::SystemRoots
+        } else {
+            Self::AmazonRoots
+        }
+    }
+
+    fn trust_store(self) -> TrustStore {
+        match self {
+            Self::AmazonRoots => TrustStore::empty().with_pem_certificate(AMAZON_TRUST_ROOTS),
+            Self::SystemRoots => TrustStore::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CredentialsSource {
+    Environment,
+    DefaultChain,
+}
+
+impl CredentialsSource {
+    fn from_env(is_set: &dyn Fn(&str) -> bool) -> Self {
+        if is_set("AWS_ACCESS_KEY_ID") {
+            Self::Environment
+        } else {
+            Self::DefaultChain
+        }
+    }
+}
+
+/// The SDK's default HTTPS client (hyper 1, rustls on aws-lc, proxies from the environment),
+/// with `trust` as its roots. `build_with_connector_fn` is how aws-smithy-runtime builds that
+/// default itself: unlike `build_https`, it keeps the proxy settings.
+fn with_https_client(loader: ConfigLoader, trust: Trust) -> ConfigLoader {
+    let context = TlsContext::builder()
+        .with_trust_store(trust.trust_store())
+        .build()
+        .expect("a TLS context with only a trust store is always valid");
+    loader.http_client(Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut connector = Connector::builder()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+            .tls_context(context.clone());
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    use sha2::{Digest, Sha256};
+
+    fn set(names: &'static [&'static str]) -> impl Fn(&str) -> bool {
+        move |name| names.contains(&name)
+    }
+
+    /// The SHA-256 of each root's Subject Public Key Info, as https://www.amazontrust.com/repository/
+    /// publishes them.
+    const PUBLISHED_SPKI_SHA256: [&str; 5] = [
+        "fbe3018031f9586bcbf41727e417b7d1c45c2f47f93be372a17b96b50757d5a2",
+        "7f4296fc5b6a4e3b35d3c369623e364ab1af381d8fa7121533c9d6c633ea2461",
+        "36abc32656acfc645c61b71613c4bf21c787f5cabbee48348d58597803d7abc9",
+        "f7ecded5c66047d28ed6466b543c40e0743abe81d109254dcf845d4c2c7853c5",
+        "2b071c59a0a0ae76b0eadb2bad23bad4580b69c3601b630c2eaf0613afa83f92",
+    ];
+
+    /// A DER SEQUENCE around `contents`, which is how the published hashes take the SPKI.
+    fn der_sequence(contents: &[u8]) -> Vec<u8> {
+        let length = contents.len();
+        let mut der = vec![0x30];
+        match length {
+            0..0x80 => der.push(length as u8),
+            0x80..0x100 => der.extend([0x81, length as u8]),
+            _ => der.extend([0x82, (length >> 8) as u8, length as u8]),
+        }
+        der.extend_from_slice(contents);
+        der
+    }
+
+    #[test]
+    fn the_bundled_roots_are_exactly_the_five_amazon_trust_services_publishes() {
+        let certificates = CertificateDer::pem_slice_iter(AMAZON_TRUST_ROOTS)
+            .collect::<Result<Vec<_>, _>>()
+            .expect("the bundle is valid PEM");
+        let hashes: Vec<String> = certificates
+            .iter()
+            .map(|certificate| {
+                let anchor = webpki::anchor_from_trusted_cert(certificate)
+                    .expect("each root is a valid trust anchor");
+                hex::encode(Sha256::digest(der_sequence(&anchor.subject_public_key_info)))
+            })
+            .collect();
+        assert_eq!(hashes, PUBLISHED_SPKI_SHA256);
+    }
+
+    #[test]
+    fn the_amazon_roots_are_trusted_unless_the_operator_names_a_certificate_file_or_directory() {
+        assert_eq!(Trust::from_env(&set(&[])), Trust::AmazonRoots);
+        assert_eq!(Trust::from_env(&set(&["SSL_CERT_FILE"])), Trust::SystemRoots);
+        assert_eq!(Trust::from_env(&set(&["SSL_CERT_DIR"])), Trust::SystemRoots);
+    }
+
+    #[tokio::test]
+    async fn a_client_on_this_configuration_reaches_dynamodb() {
+        if crate::store::emulator_endpoint().is_none() {
+            return;
+        }
+        let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
+        client
+            .list_tables()
+            .limit(1)
+            .send()
+            .await
+            .expect("DynamoDB Local answers through the functions' HTTPS client");
+    }
+
+    #[test]
+    fn credentials_come_from_the_environment_alone_when_lambda_put_them_there() {
+        assert_eq!(
+            CredentialsSource::from_env(&set(&["AWS_ACCESS_KEY_ID"])),
+            CredentialsSource::Environment
+        );
+        assert_eq!(
+            CredentialsSource::from_env(&set(&[])),
+            CredentialsSource::DefaultChain
+        );
+    }
+}
