@@ -207,6 +207,7 @@ async fn read_view(
     let read = ContextRead {
         caller: credentials.as_ref().map(Credentials::name),
         target,
+        file: None,
     };
     let context = store.repo_context(repo, read).await?;
     let caller = match (credentials, context.caller) {

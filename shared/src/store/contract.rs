@@ -52,6 +52,7 @@ macro_rules! store_contract_tests {
             a_repo_context_of_a_missing_repo_still_holds_the_callers_record,
             a_repo_context_has_no_caller_for_a_name_that_is_no_user,
             a_repo_context_holds_the_target_named_by_user_or_by_id,
+            a_repo_context_holds_the_named_file_of_main,
             an_inserted_request_is_found_by_user_and_by_id,
             a_second_request_by_the_same_user_conflicts,
             a_request_for_a_missing_repo_or_user_is_not_found_and_writes_nothing,
@@ -240,8 +241,8 @@ async fn given_request<S: Store>(
 async fn request_by_id<S: Store>(store: &S, repo: &RepoRef, id: ObjectId) -> Option<AccessRequest> {
     let target = RequestTarget::Id(id);
     let read = ContextRead {
-        caller: None,
         target: Some(&target),
+        ..ContextRead::default()
     };
     let context = store.repo_context(repo, read).await.expect("repo context");
     context.target.request
@@ -740,7 +741,7 @@ async fn given_an_org_repo<S: Store>(store: &S) -> RepoRef {
 fn as_caller(caller: &Name) -> ContextRead<'_> {
     ContextRead {
         caller: Some(caller),
-        target: None,
+        ..ContextRead::default()
     }
 }
 
@@ -759,6 +760,7 @@ pub async fn a_repo_context_without_a_caller_is_the_repo_alone<S: Store>(store: 
             repo: store.repo(&m).await.unwrap(),
             caller: None,
             target: TargetRecords::default(),
+            file: None,
         }
     );
 }
@@ -851,6 +853,7 @@ pub async fn a_repo_context_of_a_missing_repo_still_holds_the_callers_record<S: 
                 request: None,
             }),
             target: TargetRecords::default(),
+            file: None,
         }
     );
     let anonymous = store.repo_context(&missing, ContextRead::default()).await;
@@ -866,6 +869,45 @@ pub async fn a_repo_context_has_no_caller_for_a_name_that_is_no_user<S: Store>(s
             assert_eq!(context.unwrap().caller, None, "{nobody} on {repo}");
         }
     }
+}
+
+pub async fn a_repo_context_holds_the_named_file_of_main<S: Store>(store: S) {
+    let m = given_an_org_repo(&store).await;
+    let commit = NewCommit {
+        sha: "1".repeat(40),
+        files: vec![file("config.json", 2), file("weights/model.bin", 3)],
+        front_matter: None,
+        at: at(10),
+    };
+    store.commit(&m, &commit).await.expect("commit");
+    let (dave, alice) = (name("dave"), name("alice"));
+    let request = given_request(&store, &m, "dave", at(11)).await;
+    let file_of = |repo: &RepoRef, caller: Option<&Name>, path: &str| {
+        let (store, repo, caller, path) = (&store, repo.clone(), caller.cloned(), path.to_owned());
+        async move {
+            let read = ContextRead {
+                caller: caller.as_ref(),
+                target: None,
+                file: Some(&path),
+            };
+            store.repo_context(&repo, read).await.unwrap()
+        }
+    };
+
+    let context = file_of(&m, Some(&dave), "weights/model.bin").await;
+    assert_eq!(context.file, Some(file("weights/model.bin", 3)));
+    assert_eq!(context.caller.expect("dave").request, Some(request));
+    let context = file_of(&m, None, "config.json").await;
+    assert_eq!(context.file, Some(file("config.json", 2)));
+    assert_eq!(context.repo, store.repo(&m).await.unwrap());
+
+    for missing in ["weights", "config.jso", "Config.json", "weights/model.bin/x"] {
+        let context = file_of(&m, Some(&alice), missing).await;
+        assert_eq!(context.file, None, "{missing}");
+        assert!(context.repo.is_some());
+    }
+    let context = file_of(&model("acme/missing"), Some(&alice), "config.json").await;
+    assert_eq!((context.repo, context.file), (None, None));
 }
 
 pub async fn a_repo_context_holds_the_target_named_by_user_or_by_id<S: Store>(store: S) {
@@ -884,6 +926,7 @@ pub async fn a_repo_context_holds_the_target_named_by_user_or_by_id<S: Store>(st
             let read = ContextRead {
                 caller: Some(&caller),
                 target: Some(&target),
+                file: None,
             };
             let context = store.repo_context(&repo, read).await.unwrap();
             (context.caller.expect("the caller"), context.target)

@@ -143,6 +143,8 @@ pub struct ContextRead<'a> {
     pub caller: Option<&'a Name>,
     /// The request a reviewer acts on: a user's (with the user's record), or the one with an id.
     pub target: Option<&'a RequestTarget>,
+    /// A file of `main`, by its path (a download).
+    pub file: Option<&'a str>,
 }
 
 /// A repo and what one call on it needs, read together.
@@ -154,6 +156,8 @@ pub struct RepoContext {
     pub caller: Option<CallerRecords>,
     /// The target's records; empty when no target was named.
     pub target: TargetRecords,
+    /// The file named, if `main` has it.
+    pub file: Option<FileEntry>,
 }
 
 impl RepoContext {
@@ -170,6 +174,7 @@ impl RepoContext {
                 user: target,
                 request: None,
             },
+            file: None,
         }
     }
 }

@@ -330,6 +330,19 @@ fn select_request(
         .optional()?)
 }
 
+fn select_file(db: &Connection, repo: &RepoRef, path: &str) -> StoreResult<Option<FileEntry>> {
+    let sql = format!(
+        "SELECT {FILE_COLUMNS} FROM files WHERE repo_type = ?1 AND repo_id = ?2 AND path = ?3"
+    );
+    Ok(db
+        .prepare_cached(&sql)?
+        .query_row(
+            params![repo.repo_type.as_str(), repo.id.to_string(), path],
+            rows::file,
+        )
+        .optional()?)
+}
+
 fn select_request_by_id(
     db: &Connection,
     repo: &RepoRef,
@@ -631,6 +644,7 @@ impl Store for SqliteStore {
         read: ContextRead<'_>,
     ) -> StoreResult<RepoContext> {
         let (repo, caller, target) = (repo.clone(), read.caller.cloned(), read.target.cloned());
+        let file = read.file.map(str::to_owned);
         self.read(move |db| {
             // One read transaction: every statement sees the same snapshot.
             let tx = db.unchecked_transaction()?;
@@ -665,10 +679,15 @@ impl Store for SqliteStore {
                     request: select_request_by_id(&tx, &repo, id)?,
                 },
             };
+            let file = match file {
+                Some(path) => select_file(&tx, &repo, &path)?,
+                None => None,
+            };
             Ok(RepoContext {
                 repo: Some(stored),
                 caller,
                 target,
+                file,
             })
         })
         .await

@@ -1059,6 +1059,9 @@ impl Store for DynamoStore {
             }
             None => {}
         }
+        if let Some(path) = read.file {
+            wanted.add(&repo_pk, &keys::file_sk(path));
+        }
         let found = Found::new(self.batch_get(wanted.keys).await?)?;
 
         let caller_user = match read.caller {
@@ -1118,10 +1121,16 @@ impl Store for DynamoStore {
                 }
             }
         };
+        let file = read
+            .file
+            .and_then(|path| found.get(&repo_pk, &keys::file_sk(path)))
+            .map(items::file_from)
+            .transpose()?;
         Ok(RepoContext {
             repo: Some(stored),
             caller,
             target,
+            file,
         })
     }
 
