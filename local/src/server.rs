@@ -77,6 +77,7 @@ pub async fn serve(
         store,
         public_url: args.public_url,
         viewer_country_header: args.viewer_country_header,
+        blobs: Some(Arc::new(LocalBlobs::new(data_dir.join("blobs")))),
     });
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);

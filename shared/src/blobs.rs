@@ -1,19 +1,33 @@
 //! File contents, addressed by their SHA-256. Locally a folder under the data dir.
 
-use std::io::Write;
+use std::io::{SeekFrom, Write};
+use std::ops::Range;
 use std::path::PathBuf;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
 
 use crate::error::Result;
 use crate::store::StoreError;
+
+/// A blob's bytes as they are read: in chunks, so a large file never sits in memory.
+pub type BlobStream = BoxStream<'static, std::io::Result<Bytes>>;
 
 #[async_trait]
 pub trait BlobStore: Send + Sync {
     /// Stores `bytes` under `sha256` (its hex digest). Storing the same blob twice is a no-op.
     async fn put(&self, sha256: &str, bytes: Bytes) -> Result<()>;
+
+    /// Reads the bytes `range` of the blob `sha256`, which the caller knows to be within it.
+    async fn read(&self, sha256: &str, range: Range<u64>) -> Result<BlobStream>;
 }
+
+/// How much a local read hands on at a time.
+const CHUNK_BYTES: usize = 64 * 1024;
 
 /// Blobs as files `DIR/ab/abcdef…`, written to a temporary name first and renamed, so a
 /// crash never leaves a half-written blob under its final name.
@@ -51,6 +65,18 @@ impl BlobStore for LocalBlobs {
             .map_err(|e| StoreError::Backend(e.to_string()))?
             .map_err(|e| StoreError::Backend(format!("writing a blob: {e}")))?;
         Ok(())
+    }
+
+    async fn read(&self, sha256: &str, range: Range<u64>) -> Result<BlobStream> {
+        let failed = |e: std::io::Error| StoreError::Backend(format!("reading blob {sha256}: {e}"));
+        let mut file = tokio::fs::File::open(self.path(sha256))
+            .await
+            .map_err(failed)?;
+        file.seek(SeekFrom::Start(range.start))
+            .await
+            .map_err(failed)?;
+        let limited = file.take(range.end.saturating_sub(range.start));
+        Ok(ReaderStream::with_capacity(limited, CHUNK_BYTES).boxed())
     }
 }
 

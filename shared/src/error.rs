@@ -32,6 +32,18 @@ pub enum Error {
     InvalidCard { repo: RepoRef, error: CardError },
     #[error("{0}")]
     NotFound(String),
+    /// No commit of the repo goes by this revision.
+    #[error("Invalid rev id: {revision}")]
+    RevisionNotFound { revision: String },
+    /// The commit has no such file. The commit goes back in `X-Repo-Commit`, so the client
+    /// can remember the miss.
+    #[error("Entry not found")]
+    EntryNotFound { commit: String },
+    #[error("The requested range is not within the file's {size} bytes")]
+    RangeNotSatisfiable { size: u64 },
+    /// A function without blob storage was asked for file content: a deployment error.
+    #[error("File content is not served here")]
+    ContentNotServedHere,
     #[error("{0}")]
     Conflict(String),
     #[error("The request body is larger than {limit} bytes")]

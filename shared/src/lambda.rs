@@ -143,6 +143,7 @@ fn app(config: FunctionConfig, sdk: &SdkConfig) -> App {
         )),
         public_url: config.public_url,
         viewer_country_header: config.viewer_country_header,
+        blobs: None,
     }
 }
 
@@ -260,6 +261,7 @@ mod tests {
             store: Arc::new(store),
             public_url: None,
             viewer_country_header: DEFAULT_VIEWER_COUNTRY_HEADER,
+            blobs: None,
         };
         (app, dir)
     }

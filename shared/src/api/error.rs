@@ -38,6 +38,13 @@ pub fn error_response(error: Error, context: &ErrorContext<'_>) -> Response<Body
     if let Error::Store(StoreError::Unavailable(_)) = &error {
         response = response.header("retry-after", RETRY_AFTER_SECONDS);
     }
+    match &error {
+        Error::EntryNotFound { commit } => response = response.header("x-repo-commit", commit),
+        Error::RangeNotSatisfiable { size } => {
+            response = response.header("content-range", format!("bytes */{size}"));
+        }
+        _ => {}
+    }
     if let Error::MethodNotAllowed(methods) = &error {
         let allow: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
         response = response.header("allow", allow.join(", "));
@@ -67,6 +74,10 @@ fn describe(error: &Error, base_url: &str) -> (StatusCode, Option<&'static str>,
         }
         Error::InvalidCard { .. } | Error::Conflict(_) => (S::CONFLICT, None, message),
         Error::NotFound(_) | Error::NoSuchRoute => (S::NOT_FOUND, None, message),
+        Error::RevisionNotFound { .. } => (S::NOT_FOUND, Some("RevisionNotFound"), message),
+        Error::EntryNotFound { .. } => (S::NOT_FOUND, Some("EntryNotFound"), message),
+        Error::RangeNotSatisfiable { .. } => (S::RANGE_NOT_SATISFIABLE, None, message),
+        Error::ContentNotServedHere => (S::NOT_IMPLEMENTED, None, message),
         Error::MethodNotAllowed(_) => (S::METHOD_NOT_ALLOWED, None, message),
         Error::PayloadTooLarge { .. } => (S::PAYLOAD_TOO_LARGE, None, message),
         Error::UnsupportedMediaType(_) => (S::UNSUPPORTED_MEDIA_TYPE, None, message),

@@ -17,6 +17,7 @@ pub use body::Body;
 pub use error::{ErrorContext, error_response};
 pub use routes::{Handler, ROUTES, Route, RouteMatch};
 
+use crate::blobs::BlobStore;
 use crate::domain::Country;
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -38,6 +39,9 @@ pub struct App {
     /// The request header that carries the viewer's ISO 3166-1 alpha-2 country, for
     /// `extra_gated_eu_disallowed`.
     pub viewer_country_header: HeaderName,
+    /// File content; `None` in a function that serves none (every function but the edge
+    /// worker).
+    pub blobs: Option<Arc<dyn BlobStore>>,
 }
 
 /// One request's view of the server: where it is reached, and whether to send a body.

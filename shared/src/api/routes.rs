@@ -2,14 +2,16 @@
 //! and the SAM template is checked against it.
 //!
 //! Placeholders in patterns: `{type}` is `models`, `datasets` or `spaces`; `{repo}` is a
-//! repo id of one or two segments; `{status}` is `pending`, `accepted` or `rejected`.
+//! repo id of one or two segments; `{status}` is `pending`, `accepted` or `rejected`; `{rev}`
+//! is a revision, one segment that may hold an encoded slash (`refs%2Fpr%2F1`); `{path}` is
+//! a file's path in the repo, every segment to the end.
 
 use std::sync::LazyLock;
 
 use http::Method;
 use percent_encoding::percent_decode_str;
 
-use crate::domain::{RepoId, RepoRef, RepoType, RequestStatus};
+use crate::domain::{RepoId, RepoPath, RepoRef, RepoType, RequestStatus};
 use crate::error::{Error, Result};
 
 /// What answers a route. Each is one handler (and, in production, one Lambda function).
@@ -28,10 +30,13 @@ pub enum Handler {
     WithdrawRequest,
     AccessReport,
     AskAccess,
+    ResolveFile,
+    RevisionInfo,
+    ListTree,
 }
 
 impl Handler {
-    pub const ALL: [Handler; 13] = [
+    pub const ALL: [Handler; 16] = [
         Handler::WhoAmI,
         Handler::AgentHarnesses,
         Handler::RepoInfo,
@@ -45,9 +50,13 @@ impl Handler {
         Handler::WithdrawRequest,
         Handler::AccessReport,
         Handler::AskAccess,
+        Handler::ResolveFile,
+        Handler::RevisionInfo,
+        Handler::ListTree,
     ];
 
     /// The Lambda function that runs this handler: crate `functions/<name>`, binary `<name>`.
+    /// The content handlers share the edge worker.
     pub const fn function_name(self) -> &'static str {
         match self {
             Handler::WhoAmI => "whoami",
@@ -63,7 +72,17 @@ impl Handler {
             Handler::WithdrawRequest => "withdraw-request",
             Handler::AccessReport => "access-report",
             Handler::AskAccess => "ask-access",
+            Handler::ResolveFile | Handler::RevisionInfo | Handler::ListTree => EDGE_WORKER,
         }
+    }
+
+    /// Whether the edge worker answers this handler, behind CloudFront, rather than a function
+    /// of its own behind the HTTP API: what serves repo content and says what it holds.
+    pub const fn at_the_edge(self) -> bool {
+        matches!(
+            self,
+            Handler::ResolveFile | Handler::RevisionInfo | Handler::ListTree
+        )
     }
 
     /// Whether the answer is streamed (the access report, of any size). API Gateway HTTP APIs
@@ -72,6 +91,9 @@ impl Handler {
         matches!(self, Handler::AccessReport)
     }
 }
+
+/// The function that serves repo content behind CloudFront.
+pub const EDGE_WORKER: &str = "edge-worker";
 
 #[derive(Debug)]
 pub struct Route {
@@ -138,6 +160,21 @@ pub static ROUTES: &[Route] = &[
         "/api/{type}/{repo}/user-access-request/{status}",
         Handler::ListRequests,
     ),
+    route(
+        Method::GET,
+        "/api/{type}/{repo}/revision/{rev}",
+        Handler::RevisionInfo,
+    ),
+    route(
+        Method::GET,
+        "/api/{type}/{repo}/tree/{rev}",
+        Handler::ListTree,
+    ),
+    route(
+        Method::GET,
+        "/api/{type}/{repo}/tree/{rev}/{path}",
+        Handler::ListTree,
+    ),
     route(Method::GET, "/api/{type}/{repo}", Handler::RepoInfo),
     route(
         Method::POST,
@@ -150,6 +187,21 @@ pub static ROUTES: &[Route] = &[
         Handler::AskAccess,
     ),
     route(Method::POST, "/{repo}/ask-access", Handler::AskAccess),
+    route(
+        Method::GET,
+        "/datasets/{repo}/resolve/{rev}/{path}",
+        Handler::ResolveFile,
+    ),
+    route(
+        Method::GET,
+        "/spaces/{repo}/resolve/{rev}/{path}",
+        Handler::ResolveFile,
+    ),
+    route(
+        Method::GET,
+        "/{repo}/resolve/{rev}/{path}",
+        Handler::ResolveFile,
+    ),
 ];
 
 impl Route {
@@ -165,6 +217,8 @@ impl Route {
                 "{type}" => &["{repoType}"],
                 "{repo}" => &["{repoPart1}", "{repoPart1}/{repoPart2}"],
                 "{status}" => &["{status}"],
+                "{rev}" => &["{revision}"],
+                "{path}" => &["{path+}"],
                 literal => &[literal],
             };
             paths = paths
@@ -210,6 +264,9 @@ pub struct RouteMatch {
     pub handler: Handler,
     pub repo: Option<RepoRef>,
     pub status: Option<RequestStatus>,
+    /// As the client sent it, decoded: checked against the repo's commits by the handler.
+    pub revision: Option<String>,
+    pub path: Option<RepoPath>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,6 +275,9 @@ enum Segment {
     RepoType,
     Repo,
     Status,
+    Revision,
+    /// The rest of the path; always the pattern's last segment.
+    Path,
 }
 
 struct CompiledRoute {
@@ -237,6 +297,8 @@ static COMPILED: LazyLock<Vec<CompiledRoute>> = LazyLock::new(|| {
                     "{type}" => Segment::RepoType,
                     "{repo}" => Segment::Repo,
                     "{status}" => Segment::Status,
+                    "{rev}" => Segment::Revision,
+                    "{path}" => Segment::Path,
                     literal => Segment::Literal(literal),
                 })
                 .collect();
@@ -273,6 +335,11 @@ pub fn find(method: &Method, raw_path: &str) -> Result<RouteMatch> {
         return captured.into_match(compiled);
     }
     if allowed.is_empty() {
+        if parts.iter().any(|part| part.contains('/')) {
+            return Err(Error::BadRequest(
+                "Encoded slashes are allowed in a revision, nowhere else in a path".into(),
+            ));
+        }
         Err(Error::NoSuchRoute)
     } else {
         Err(Error::MethodNotAllowed(allowed))
@@ -284,6 +351,8 @@ struct Captured<'a> {
     repo_type: Option<&'a str>,
     repo: Option<String>,
     status: Option<&'a str>,
+    revision: Option<&'a str>,
+    path: Option<String>,
 }
 
 impl Captured<'_> {
@@ -303,10 +372,16 @@ impl Captured<'_> {
         let status = self
             .status
             .map(|s| s.parse().expect("matched against the statuses"));
+        let path = self
+            .path
+            .map(|path| RepoPath::parse(&path).map_err(|e| Error::BadRequest(e.to_string())))
+            .transpose()?;
         Ok(RouteMatch {
             handler: compiled.route.handler,
             repo,
             status,
+            revision: self.revision.map(str::to_owned),
+            path,
         })
     }
 }
@@ -335,8 +410,27 @@ fn match_segments<'a>(pattern: &[Segment], parts: &[&'a str]) -> Option<Captured
             captured.status = Some(part);
             Some(captured)
         }
+        Segment::Revision => {
+            let mut captured = match_segments(rest, remaining)?;
+            captured.revision = Some(part);
+            Some(captured)
+        }
+        Segment::Path => {
+            debug_assert!(rest.is_empty(), "{{path}} ends a pattern");
+            if parts.iter().any(|part| part.contains('/')) {
+                return None;
+            }
+            Some(Captured {
+                path: Some(parts.join("/")),
+                ..Captured::default()
+            })
+        }
         Segment::Repo => {
+            if part.contains('/') {
+                return None;
+            }
             if let Some((name, after_two)) = remaining.split_first()
+                && !name.contains('/')
                 && let Some(mut captured) = match_segments(rest, after_two)
             {
                 captured.repo = Some(format!("{part}/{name}"));
@@ -350,10 +444,11 @@ fn match_segments<'a>(pattern: &[Segment], parts: &[&'a str]) -> Option<Captured
 }
 
 /// The longest path gatehouse looks at.
-const MAX_PATH_LEN: usize = 2048;
+const MAX_PATH_LEN: usize = 8192;
 
-/// Splits a raw path into percent-decoded segments. A decoded segment may not hold a `/`
-/// (an encoded slash would smuggle one segment into two), nor be anything but UTF-8.
+/// Splits a raw path into percent-decoded segments, which must be UTF-8. A decoded segment
+/// may hold a `/` (an encoded slash), which only a revision takes: anywhere else it would
+/// smuggle one segment in as two.
 fn decode_segments(raw_path: &str) -> Result<Vec<String>> {
     if raw_path.len() > MAX_PATH_LEN {
         return Err(Error::BadRequest(format!(
@@ -367,11 +462,6 @@ fn decode_segments(raw_path: &str) -> Result<Vec<String>> {
             let decoded = percent_decode_str(segment)
                 .decode_utf8()
                 .map_err(|_| Error::BadRequest("The path is not valid UTF-8".into()))?;
-            if decoded.contains('/') {
-                return Err(Error::BadRequest(
-                    "Encoded slashes are not allowed in paths".into(),
-                ));
-            }
             Ok(decoded.into_owned())
         })
         .collect()
@@ -466,10 +556,21 @@ mod tests {
     }
 
     #[test]
-    fn every_handler_has_its_own_function_and_a_route() {
-        let names: std::collections::HashSet<_> =
-            Handler::ALL.iter().map(|h| h.function_name()).collect();
-        assert_eq!(names.len(), Handler::ALL.len());
+    fn every_handler_has_its_own_function_but_content_handlers_share_the_edge_worker() {
+        let (edge, own): (Vec<Handler>, Vec<Handler>) =
+            Handler::ALL.iter().partition(|h| h.at_the_edge());
+        let names: std::collections::HashSet<_> = own.iter().map(|h| h.function_name()).collect();
+        assert_eq!(names.len(), own.len());
+        assert!(!names.contains(EDGE_WORKER));
+        assert!(edge.iter().all(|h| h.function_name() == EDGE_WORKER));
+        assert_eq!(
+            edge,
+            [
+                Handler::ResolveFile,
+                Handler::RevisionInfo,
+                Handler::ListTree
+            ]
+        );
         for handler in Handler::ALL {
             assert!(ROUTES.iter().any(|r| r.handler == handler), "{handler:?}");
         }
@@ -503,6 +604,8 @@ mod tests {
             .replace("{repoPart1}", "org")
             .replace("{repoPart2}", "m")
             .replace("{status}", "accepted")
+            .replace("{revision}", "main")
+            .replace("{path+}", "sub/config.json")
     }
 
     #[test]
@@ -553,7 +656,110 @@ mod tests {
                 "{path}"
             );
         }
-        let long = format!("/api/models/{}", "a".repeat(3000));
+        let long = format!("/api/models/{}", "a".repeat(MAX_PATH_LEN + 1));
+        assert!(matches!(
+            find(&Method::GET, &long),
+            Err(Error::BadRequest(_))
+        ));
+    }
+
+    #[test]
+    fn a_resolve_path_names_the_repo_its_type_the_revision_and_the_file() {
+        let cases = [
+            (
+                "/org/m/resolve/main/config.json",
+                "org/m",
+                RepoType::Model,
+                "main",
+                "config.json",
+            ),
+            (
+                "/gpt2/resolve/main/a/b.bin",
+                "gpt2",
+                RepoType::Model,
+                "main",
+                "a/b.bin",
+            ),
+            (
+                "/datasets/org/d/resolve/main/data.csv",
+                "org/d",
+                RepoType::Dataset,
+                "main",
+                "data.csv",
+            ),
+            (
+                "/spaces/org/s/resolve/v1/app.py",
+                "org/s",
+                RepoType::Space,
+                "v1",
+                "app.py",
+            ),
+            (
+                "/org/m/resolve/refs%2Fpr%2F1/a%20b.txt",
+                "org/m",
+                RepoType::Model,
+                "refs/pr/1",
+                "a b.txt",
+            ),
+            (
+                "/org/resolve/resolve/main/x",
+                "org/resolve",
+                RepoType::Model,
+                "main",
+                "x",
+            ),
+        ];
+        for (path, id, repo_type, revision, file) in cases {
+            for method in [Method::GET, Method::HEAD] {
+                let matched = find(&method, path).unwrap();
+                assert_eq!(matched.handler, Handler::ResolveFile, "{path}");
+                let repo = matched.repo.unwrap();
+                assert_eq!(
+                    (repo.id.to_string().as_str(), repo.repo_type),
+                    (id, repo_type)
+                );
+                assert_eq!(matched.revision.as_deref(), Some(revision), "{path}");
+                assert_eq!(matched.path.unwrap().as_str(), file, "{path}");
+            }
+        }
+        assert!(matches!(
+            find(&Method::POST, "/org/m/resolve/main/config.json"),
+            Err(Error::MethodNotAllowed(_))
+        ));
+    }
+
+    #[test]
+    fn revision_and_tree_routes_take_an_optional_folder() {
+        let matched = find(&Method::GET, "/api/datasets/org/d/revision/main").unwrap();
+        assert_eq!(matched.handler, Handler::RevisionInfo);
+        assert_eq!(matched.revision.as_deref(), Some("main"));
+        let matched = find(&Method::GET, "/api/models/org/m/tree/main").unwrap();
+        assert_eq!((matched.handler, matched.path), (Handler::ListTree, None));
+        let matched = find(&Method::GET, "/api/models/gpt2/tree/main/a/b").unwrap();
+        assert_eq!(matched.handler, Handler::ListTree);
+        assert_eq!(matched.repo.unwrap().id.to_string(), "gpt2");
+        assert_eq!(matched.path.unwrap().as_str(), "a/b");
+    }
+
+    #[test]
+    fn file_paths_that_escape_or_smuggle_segments_are_bad_requests() {
+        for path in [
+            "/org/m/resolve/main/../secret",
+            "/org/m/resolve/main/a/./b",
+            "/org/m/resolve/main/a//b",
+            "/org/m/resolve/main/a%2Fb",
+            "/org/m/resolve/main/%2e%2e/x",
+            "/org/m/resolve/main/a%5Cb",
+            "/org/m/resolve/main/a%00b",
+            "/api/models/org/m/tree/main/..",
+        ] {
+            assert!(
+                matches!(find(&Method::GET, path), Err(Error::BadRequest(_))),
+                "{path}: {:?}",
+                find(&Method::GET, path)
+            );
+        }
+        let long = format!("/org/m/resolve/main/{}", "a".repeat(1001));
         assert!(matches!(
             find(&Method::GET, &long),
             Err(Error::BadRequest(_))

@@ -1,6 +1,7 @@
 //! The domain: plain types with their invariants, and no I/O.
 
 mod access;
+mod content;
 mod country;
 mod gate;
 mod ids;
@@ -11,6 +12,7 @@ mod token;
 mod user;
 
 pub use access::{RepoRole, repo_role};
+pub use content::{MAX_PATH_BYTES, RepoPath, RepoPathError, Revision};
 pub use country::Country;
 pub use gate::{CallerAccess, Decision, Denial, GateInput, decide};
 pub use ids::ObjectId;

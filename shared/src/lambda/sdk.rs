@@ -28,8 +28,10 @@ pub async fn sdk_config() -> SdkConfig {
 }
 
 async fn sdk_config_from(is_set: &dyn Fn(&str) -> bool) -> SdkConfig {
-    let mut loader =
-        with_https_client(aws_config::defaults(BehaviorVersion::latest()), Trust::from_env(is_set));
+    let mut loader = with_https_client(
+        aws_config::defaults(BehaviorVersion::latest()),
+        Trust::from_env(is_set),
+    );
     if CredentialsSource::from_env(is_set) == CredentialsSource::Environment {
         loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
     }
@@ -84,17 +86,19 @@ fn with_https_client(loader: ConfigLoader, trust: Trust) -> ConfigLoader {
         .with_trust_store(trust.trust_store())
         .build()
         .expect("a TLS context with only a trust store is always valid");
-    loader.http_client(Builder::new().build_with_connector_fn(move |settings, components| {
-        let mut connector = Connector::builder()
-            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-            .tls_context(context.clone());
-        connector.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            connector.set_sleep_impl(components.sleep_impl());
-        }
-        connector.set_proxy_config(Some(ProxyConfig::from_env()));
-        connector.build()
-    }))
+    loader.http_client(
+        Builder::new().build_with_connector_fn(move |settings, components| {
+            let mut connector = Connector::builder()
+                .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+                .tls_context(context.clone());
+            connector.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                connector.set_sleep_impl(components.sleep_impl());
+            }
+            connector.set_proxy_config(Some(ProxyConfig::from_env()));
+            connector.build()
+        }),
+    )
 }
 
 #[cfg(test)]
@@ -141,7 +145,9 @@ mod tests {
             .map(|certificate| {
                 let anchor = webpki::anchor_from_trusted_cert(certificate)
                     .expect("each root is a valid trust anchor");
-                hex::encode(Sha256::digest(der_sequence(&anchor.subject_public_key_info)))
+                hex::encode(Sha256::digest(der_sequence(
+                    &anchor.subject_public_key_info,
+                )))
             })
             .collect();
         assert_eq!(hashes, PUBLISHED_SPKI_SHA256);
@@ -150,7 +156,10 @@ mod tests {
     #[test]
     fn the_amazon_roots_are_trusted_unless_the_operator_names_a_certificate_file_or_directory() {
         assert_eq!(Trust::from_env(&set(&[])), Trust::AmazonRoots);
-        assert_eq!(Trust::from_env(&set(&["SSL_CERT_FILE"])), Trust::SystemRoots);
+        assert_eq!(
+            Trust::from_env(&set(&["SSL_CERT_FILE"])),
+            Trust::SystemRoots
+        );
         assert_eq!(Trust::from_env(&set(&["SSL_CERT_DIR"])), Trust::SystemRoots);
     }
 

@@ -2,10 +2,10 @@
 
 use crate::domain::{
     AccessRequest, CallerAccess, Country, Decision, GateInput, Name, OrgRole, Organization,
-    RepoRef, RepoRole, RequestTarget, TokenRole, TokenSecret, User, decide, repo_role,
+    RepoPath, RepoRef, RepoRole, RequestTarget, TokenRole, TokenSecret, User, decide, repo_role,
 };
 use crate::error::{Error, Result};
-use crate::store::{Account, ContextRead, Store, TargetRecords, TokenRecord};
+use crate::store::{Account, ContextRead, FileEntry, Store, TargetRecords, TokenRecord};
 
 /// A bearer token that names a stored token: who the caller says they are. Their user is read
 /// with what the call reads next (the repo's context, or their account), and a token whose
@@ -182,9 +182,9 @@ pub async fn visible_repo(
     credentials: Option<Credentials>,
     repo: &RepoRef,
 ) -> Result<RepoView> {
-    read_view(store, credentials, repo, None)
+    read_view(store, credentials, repo, None, None)
         .await
-        .map(|(view, _)| view)
+        .map(|(view, _, _)| view)
 }
 
 /// [`visible_repo`], and in the same read the request a reviewer names (by its user, with the
@@ -195,7 +195,21 @@ pub async fn visible_repo_and_target(
     repo: &RepoRef,
     target: &RequestTarget,
 ) -> Result<(RepoView, TargetRecords)> {
-    read_view(store, credentials, repo, Some(target)).await
+    read_view(store, credentials, repo, Some(target), None)
+        .await
+        .map(|(view, target, _)| (view, target))
+}
+
+/// [`visible_repo`], and in the same read the file of `main` at `path`, if there is one.
+pub async fn visible_repo_and_file(
+    store: &dyn Store,
+    credentials: Option<Credentials>,
+    repo: &RepoRef,
+    path: &RepoPath,
+) -> Result<(RepoView, Option<FileEntry>)> {
+    read_view(store, credentials, repo, None, Some(path))
+        .await
+        .map(|(view, _, file)| (view, file))
 }
 
 async fn read_view(
@@ -203,11 +217,12 @@ async fn read_view(
     credentials: Option<Credentials>,
     repo: &RepoRef,
     target: Option<&RequestTarget>,
-) -> Result<(RepoView, TargetRecords)> {
+    file: Option<&RepoPath>,
+) -> Result<(RepoView, TargetRecords, Option<FileEntry>)> {
     let read = ContextRead {
         caller: credentials.as_ref().map(Credentials::name),
         target,
-        file: None,
+        file: file.map(RepoPath::as_str),
     };
     let context = store.repo_context(repo, read).await?;
     let caller = match (credentials, context.caller) {
@@ -237,5 +252,5 @@ async fn read_view(
     if view.repo.visibility.is_private() && view.role().is_none() {
         return Err(not_found());
     }
-    Ok((view, context.target))
+    Ok((view, context.target, context.file))
 }

@@ -2,6 +2,7 @@
 //! alone. The HTTP handlers (and later the web pages) are thin adapters over these.
 
 pub mod access;
+pub mod content;
 pub mod identity;
 pub mod repos;
 

@@ -1,6 +1,7 @@
 //! One function per handler of the routing table.
 
 mod account;
+mod content;
 mod report;
 mod repos;
 mod requests;
@@ -26,6 +27,23 @@ pub async fn run(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Respons
         .repo
         .as_ref()
         .expect("every other route names a repo");
+    match (matched.handler, matched.revision.as_deref()) {
+        (Handler::ResolveFile, Some(revision)) => {
+            let path = matched
+                .path
+                .as_ref()
+                .expect("the resolve route names a file");
+            return content::resolve(exchange, credentials, repo, revision, path).await;
+        }
+        (Handler::RevisionInfo, Some(revision)) => {
+            return content::revision_info(exchange, credentials, repo, revision).await;
+        }
+        (Handler::ListTree, Some(revision)) => {
+            let folder = matched.path.as_ref();
+            return content::tree(exchange, credentials, repo, revision, folder).await;
+        }
+        _ => {}
+    }
     // A review or a grant names a request in its body: its records are read with the repo's.
     match matched.handler {
         Handler::HandleRequest => return requests::handle(exchange, credentials, repo).await,
@@ -52,8 +70,25 @@ pub async fn run(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Respons
         Handler::HandleRequest
         | Handler::GrantAccess
         | Handler::WhoAmI
-        | Handler::AgentHarnesses => unreachable!("answered above"),
+        | Handler::AgentHarnesses
+        | Handler::ResolveFile
+        | Handler::RevisionInfo
+        | Handler::ListTree => unreachable!("answered above"),
     }
+}
+
+/// Adds a `Link` to the next page: this request's own path with `query`, absolute.
+fn link_next(exchange: &Exchange<'_>, response: &mut Response<Body>, query: &str) -> Result<()> {
+    let link = format!(
+        "<{}{}?{query}>; rel=\"next\"",
+        exchange.base_url,
+        exchange.request.uri().path(),
+    );
+    let value = http::HeaderValue::from_str(&link).map_err(|_| {
+        crate::error::Error::BadRequest("The request path cannot be linked to".into())
+    })?;
+    response.headers_mut().insert(http::header::LINK, value);
+    Ok(())
 }
 
 /// A call on one repo that the caller may see.

@@ -6,14 +6,20 @@ use crate::api::Body;
 use crate::api::json::{json_object, ok_json};
 use crate::domain::{Email, GateMode, NotificationsMode, Repo, Visibility};
 use crate::error::{Error, Result};
+use crate::service::RepoView;
 use crate::service::repos::card_view;
-use crate::store::SettingsUpdate;
+use crate::store::{FileEntry, SettingsUpdate};
 
 /// `GET /api/{type}/{repo}`: 200 for gated repos too; only content is gated. Those who
 /// manage the repo also see its notification settings and any error in its card.
 pub async fn info(call: &RepoCall<'_>) -> Result<Response<Body>> {
-    let repo = &call.view.repo;
     let files = call.store().files(call.repo()).await?;
+    ok_json(&info_json(&call.view, &files))
+}
+
+/// A repo's info as `model_info` reads it, with its files as `siblings`.
+pub fn info_json(view: &RepoView, files: &[FileEntry]) -> Value {
+    let repo = &view.repo;
     let siblings: Vec<Value> = files
         .iter()
         .map(|f| json!({ "rfilename": f.path, "size": f.size, "blobId": f.oid }))
@@ -37,14 +43,14 @@ pub async fn info(call: &RepoCall<'_>) -> Result<Response<Body>> {
     if let Some(card_data) = card.card_data {
         body["cardData"] = card_data;
     }
-    if call.view.can_manage() {
+    if view.can_manage() {
         body["gatedNotificationsMode"] = json!(repo.notifications_mode);
         body["gatedNotificationsEmail"] = json!(repo.notifications_email);
         if let Err(error) = card.gate_card {
             body["cardError"] = json!(error.to_string());
         }
     }
-    ok_json(&body)
+    body
 }
 
 /// `GET …/auth-check[/write]`: 200 when the caller may read (and, for `/write`, write) the

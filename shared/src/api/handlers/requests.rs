@@ -47,15 +47,11 @@ pub async fn list(call: &RepoCall<'_>, status: RequestStatus) -> Result<Response
     let items: Vec<Value> = page.items.iter().map(request_json).collect();
     let mut response = ok_json(&Value::Array(items))?;
     if let Some(next) = page.next {
-        let link = format!(
-            "<{}{}?cursor={}>; rel=\"next\"",
-            call.exchange.base_url,
-            call.exchange.request.uri().path(),
-            next.as_str()
-        );
-        let value = http::HeaderValue::from_str(&link)
-            .map_err(|_| Error::BadRequest("The request path cannot be linked to".into()))?;
-        response.headers_mut().insert(http::header::LINK, value);
+        super::link_next(
+            call.exchange,
+            &mut response,
+            &format!("cursor={}", next.as_str()),
+        )?;
     }
     Ok(response)
 }

@@ -39,7 +39,7 @@ repos:
   - id: org/auto
     gated: auto
     readme: "---\nextra_gated_fields:\n  Company: text\n---\n"
-  - {id: org/open}
+  - {id: org/open, files: {weights/model.bin: "0123456789", weights/extra/a.txt: "a", notes.txt: "n"}}
   - {id: org/secret, private: true, gated: manual}
   - {id: org/broken, gated: manual, readme: "---\nextra_gated_fields:\n  X: ip_location\n---\n"}
   - {id: org/d, type: dataset, gated: manual}
@@ -81,6 +81,7 @@ async fn server() -> Server {
             store: Arc::new(store),
             public_url: None,
             viewer_country_header: DEFAULT_VIEWER_COUNTRY_HEADER,
+            blobs: Some(Arc::new(blobs)),
         },
         _dir: dir,
     }
@@ -1126,4 +1127,268 @@ async fn the_country_header_is_the_configured_one() {
         .send(configured.body(lambda_http::Body::Empty).unwrap())
         .await;
     assert_eq!(answer.header("x-error-message"), Some(EU_REFUSAL));
+}
+
+fn is_commit_id(text: &str) -> bool {
+    text.len() == 40
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+#[tokio::test]
+async fn a_download_carries_the_commit_the_blob_id_and_the_true_size_also_on_head() {
+    let server = server().await;
+    let path = "/org/open/resolve/main/weights/model.bin";
+    let head = server.call(Method::HEAD, path, None, None).await;
+    assert_eq!(head.status, StatusCode::OK);
+    let commit = head.header("x-repo-commit").unwrap().to_owned();
+    assert!(is_commit_id(&commit), "{commit}");
+    let oid = crate::service::repos::file_entry("x", b"0123456789").oid;
+    assert_eq!(head.header("etag"), Some(format!("\"{oid}\"").as_str()));
+    assert_eq!(head.header("content-length"), Some("10"));
+    assert!(head.raw.is_empty());
+
+    let get = server.get(path, None).await;
+    assert_eq!(get.status, StatusCode::OK);
+    assert_eq!(&get.raw[..], b"0123456789");
+    assert_eq!(get.header("x-repo-commit"), Some(commit.as_str()));
+
+    // The commit id names the same revision as main.
+    let by_commit = server
+        .get(
+            &format!("/org/open/resolve/{commit}/weights/model.bin"),
+            None,
+        )
+        .await;
+    assert_eq!(&by_commit.raw[..], b"0123456789");
+}
+
+#[tokio::test]
+async fn a_download_of_a_gated_repo_answers_each_gate_state_as_the_hub_does() {
+    let server = server().await;
+    let path = "/org/manual/resolve/main/config.json";
+    let head = |token| server.call(Method::HEAD, path, token, None);
+    let anonymous = head(None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(anonymous.header("x-error-code"), Some("GatedRepo"));
+    let stranger = head(Some(ALICE)).await;
+    assert_eq!(stranger.status, StatusCode::FORBIDDEN);
+    assert!(
+        stranger
+            .header("x-error-message")
+            .unwrap()
+            .contains("not in the authorized list")
+    );
+    server.ask("org/manual", ALICE).await;
+    let pending = server.get(path, Some(ALICE)).await;
+    assert_eq!(pending.status, StatusCode::FORBIDDEN);
+    assert!(
+        pending
+            .header("x-error-message")
+            .unwrap()
+            .contains("awaiting a review")
+    );
+    assert_eq!(
+        pending.body["error"],
+        pending.header("x-error-message").unwrap()
+    );
+    server
+        .post(
+            "/api/models/org/manual/user-access-request/handle",
+            Some(OWNER),
+            json!({"user": "alice", "status": "accepted"}),
+        )
+        .await;
+    let accepted = server.get(path, Some(ALICE)).await;
+    assert_eq!(
+        (accepted.status, &accepted.raw[..]),
+        (StatusCode::OK, &b"{}"[..])
+    );
+    for member in [OWNER_READ, READER] {
+        assert_eq!(head(Some(member)).await.status, StatusCode::OK);
+    }
+    // The gate comes before the file: a stranger learns nothing of what the repo holds.
+    let missing = server
+        .call(
+            Method::HEAD,
+            "/org/manual/resolve/main/nope.txt",
+            Some(BOB),
+            None,
+        )
+        .await;
+    assert_eq!(missing.header("x-error-code"), Some("GatedRepo"));
+    let private = server
+        .call(
+            Method::HEAD,
+            "/org/secret/resolve/main/x",
+            Some(ALICE),
+            None,
+        )
+        .await;
+    assert_eq!(private.status, StatusCode::NOT_FOUND);
+    assert_eq!(private.header("x-error-code"), Some("RepoNotFound"));
+}
+
+#[tokio::test]
+async fn a_missing_file_or_revision_is_its_own_404_and_a_missing_file_names_the_commit() {
+    let server = server().await;
+    let missing = server
+        .call(Method::HEAD, "/org/open/resolve/main/nope.txt", None, None)
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.header("x-error-code"), Some("EntryNotFound"));
+    assert!(is_commit_id(missing.header("x-repo-commit").unwrap()));
+    for revision in ["dev", "refs%2Fpr%2F1", &"0".repeat(40)] {
+        let answer = server
+            .get(&format!("/org/open/resolve/{revision}/notes.txt"), None)
+            .await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{revision}");
+        assert_eq!(answer.header("x-error-code"), Some("RevisionNotFound"));
+        assert!(
+            answer
+                .header("x-error-message")
+                .unwrap()
+                .starts_with("Invalid rev id: ")
+        );
+    }
+    let folder = server.get("/org/open/resolve/main/weights", None).await;
+    assert_eq!(folder.header("x-error-code"), Some("EntryNotFound"));
+}
+
+#[tokio::test]
+async fn one_byte_range_is_a_206_and_bad_or_unsatisfiable_ranges_are_4xx() {
+    let server = server().await;
+    let path = "/org/open/resolve/main/weights/model.bin";
+    let ranged = |range: &'static str| {
+        let request = request(Method::GET, path, None)
+            .header("range", range)
+            .body(lambda_http::Body::Empty)
+            .unwrap();
+        server.send(request)
+    };
+    for (range, bytes, content_range) in [
+        ("bytes=2-4", &b"234"[..], "bytes 2-4/10"),
+        ("bytes=7-", b"789", "bytes 7-9/10"),
+        ("bytes=-2", b"89", "bytes 8-9/10"),
+        ("bytes=8-100", b"89", "bytes 8-9/10"),
+    ] {
+        let answer = ranged(range).await;
+        assert_eq!(answer.status, StatusCode::PARTIAL_CONTENT, "{range}");
+        assert_eq!(&answer.raw[..], bytes, "{range}");
+        assert_eq!(answer.header("content-range"), Some(content_range));
+        assert_eq!(
+            answer.header("content-length").unwrap(),
+            bytes.len().to_string()
+        );
+    }
+    let past_the_end = ranged("bytes=10-").await;
+    assert_eq!(past_the_end.status, StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(past_the_end.header("content-range"), Some("bytes */10"));
+    for bad in ["bytes=a-b", "items=0-1", "bytes=0-1,4-5", "bytes=5-2"] {
+        let answer = ranged(bad).await;
+        assert!(answer.status.is_client_error(), "{bad}: {}", answer.status);
+        assert!(answer.header("x-error-message").is_some(), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn a_revision_names_its_commit_and_files_and_is_gated_like_the_content() {
+    let server = server().await;
+    let open = server.get("/api/models/org/open/revision/main", None).await;
+    assert_eq!(open.status, StatusCode::OK);
+    let commit = open.body["sha"].as_str().unwrap().to_owned();
+    assert!(is_commit_id(&commit));
+    let files: Vec<&str> = open.body["siblings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["rfilename"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        ["notes.txt", "weights/extra/a.txt", "weights/model.bin"]
+    );
+    let by_commit = server
+        .get(&format!("/api/models/org/open/revision/{commit}"), None)
+        .await;
+    assert_eq!(by_commit.body["sha"], commit.as_str());
+    let gated = server
+        .get("/api/models/org/manual/revision/main", None)
+        .await;
+    assert_eq!(gated.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(gated.header("x-error-code"), Some("GatedRepo"));
+    let unknown = server.get("/api/models/org/open/revision/dev", None).await;
+    assert_eq!(unknown.header("x-error-code"), Some("RevisionNotFound"));
+    let dataset = server
+        .get("/api/datasets/org/d/revision/main", Some(OWNER))
+        .await;
+    assert_eq!(dataset.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_tree_lists_folders_and_files_at_one_level_or_all_the_way_down() {
+    let server = server().await;
+    let listing = |path: &'static str| {
+        let server = &server;
+        async move {
+            let answer = server.get(path, None).await;
+            assert_eq!(answer.status, StatusCode::OK, "{path}");
+            answer
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|entry| {
+                    format!(
+                        "{} {}",
+                        entry["type"].as_str().unwrap(),
+                        entry["path"].as_str().unwrap()
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        listing("/api/models/org/open/tree/main").await,
+        ["file notes.txt", "directory weights"]
+    );
+    assert_eq!(
+        listing("/api/models/org/open/tree/main?recursive=true&expand=false").await,
+        [
+            "file notes.txt",
+            "directory weights",
+            "directory weights/extra",
+            "file weights/extra/a.txt",
+            "file weights/model.bin"
+        ]
+    );
+    assert_eq!(
+        listing("/api/models/org/open/tree/main/weights").await,
+        ["directory weights/extra", "file weights/model.bin"]
+    );
+    let file = server
+        .get("/api/models/org/open/tree/main", None)
+        .await
+        .body[0]
+        .clone();
+    assert_eq!(file["size"], 1);
+    assert_eq!(
+        file["oid"],
+        crate::service::repos::file_entry("x", b"n").oid
+    );
+    let missing = server
+        .get("/api/models/org/open/tree/main/nope", None)
+        .await;
+    assert_eq!(missing.header("x-error-code"), Some("EntryNotFound"));
+    let gated = server
+        .get("/api/models/org/manual/tree/main", Some(ALICE))
+        .await;
+    assert_eq!(gated.status, StatusCode::FORBIDDEN);
+    for bad in ["?recursive=maybe", "?cursor=%%%"] {
+        let answer = server
+            .get(&format!("/api/models/org/open/tree/main{bad}"), None)
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
 }

@@ -409,6 +409,7 @@ async fn every_api_operation_makes_exactly_the_dynamodb_calls_in_its_table() {
             store: Arc::new(store.clone()),
             public_url: None,
             viewer_country_header: crate::api::DEFAULT_VIEWER_COUNTRY_HEADER,
+            blobs: None,
         },
         counter,
         handlers: BTreeSet::new(),
