@@ -153,7 +153,7 @@ pub async fn answer(
     handler: Handler,
     request: Request,
 ) -> Result<Response<lambda_http::Body>, Infallible> {
-    let response = answer_for(app, Some(handler), request).await;
+    let response = answer_for(app, handler, request).await;
     Ok(into_buffered(response, app).await)
 }
 
@@ -164,19 +164,12 @@ pub async fn answer_streamed(
     handler: Handler,
     request: Request,
 ) -> Result<Response<Body>, Infallible> {
-    Ok(answer_for(app, Some(handler), request).await)
+    Ok(answer_for(app, handler, request).await)
 }
 
-/// Answers any route of the table, streamed: the edge worker, which sits in front of
-/// everything CloudFront sends it.
-pub async fn answer_any(app: &App, request: Request) -> Result<Response<Body>, Infallible> {
-    Ok(answer_for(app, None, request).await)
-}
-
-async fn answer_for(app: &App, only: Option<Handler>, mut request: Request) -> Response<Body> {
+async fn answer_for(app: &App, handler: Handler, mut request: Request) -> Response<Body> {
     restore_viewer_authorization(&mut request);
-    if let Some(handler) = only
-        && let Ok(matched) = routes::find(request.method(), request.uri().path())
+    if let Ok(matched) = routes::find(request.method(), request.uri().path())
         && matched.handler != handler
     {
         tracing::warn!(
@@ -436,12 +429,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_edge_worker_answers_every_route() {
+    async fn the_edge_worker_refuses_an_api_route_that_cloudfront_should_not_send_it() {
         let (app, _dir) = local_app();
-        let response = answer_any(&app, request(Method::GET, "/api/agent-harnesses"))
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
+        let response = answer_streamed(
+            &app,
+            Handler::ResolveFile,
+            request(Method::GET, "/api/agent-harnesses"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]

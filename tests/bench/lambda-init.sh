@@ -115,7 +115,7 @@ ddb_answers || { echo "DynamoDB Local does not answer at $AWS_ENDPOINT_URL_DYNAM
 # ---------------------------------------------------------------- the table and its data
 CURSOR_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 admin() { "$GATEHOUSE" --data-dir "$WORK/data" --store dynamodb --table "$TABLE" --cursor-key "$CURSOR_KEY" "$@"; }
-echo "== table $TABLE: an owner with a write token, a requester with a read token, a grantee, a gated manual repo $REPO"
+echo "== table $TABLE: an owner with a write token, a requester with a read token, a grantee, a gated manual repo $REPO with a README"
 TABLE_CREATED=1
 admin --create-table user add owner --email owner@example.com >/dev/null
 admin user add requester --email requester@example.com >/dev/null
@@ -123,6 +123,8 @@ admin user add grantee --email grantee@example.com >/dev/null
 OWNER_TOKEN=$(admin token create owner --name bench --role write)
 READ_TOKEN=$(admin token create requester --name bench)
 admin repo create "$REPO" --gated manual >/dev/null
+printf '# A gated model\n' >"$WORK/README.md"
+admin repo readme "$REPO" "$WORK/README.md" >/dev/null
 
 # ---------------------------------------------------------------- the cases
 # Each function's first event, and what it must answer. Every run is a fresh process on the
@@ -173,12 +175,16 @@ events = {
     "auth-check-write": http("GET", f"{api}/auth-check/write", owner),
     "daily-digest": {"event": {"scheduledTime": "2026-01-01T06:00:00Z"}, "expect": {"json": None}},
     # Behind CloudFront: a function URL event, the viewer's token in x-viewer-authorization.
-    "edge-worker": http("GET", api, {"x-viewer-authorization": owner["authorization"]}),
+    # HEAD, as huggingface_hub asks first: its answer comes from the table alone.
+    "edge-worker": http("HEAD", f"/{repo}/resolve/main/README.md",
+                        {"x-viewer-authorization": owner["authorization"]}),
     "grant-access": http("POST", f"{requests}/grant", owner, {"user": "grantee"}),
     "handle-request": http("POST", f"{requests}/handle", owner, {"user": "grantee", "status": "pending"}),
     "list-requests": http("GET", f"{requests}/pending", owner),
+    "list-tree": http("GET", f"{api}/tree/main", owner),
     "own-request": http("GET", f"{requests}/me", reader),
     "repo-info": http("GET", api, reader),
+    "revision-info": http("GET", f"{api}/revision/main", owner),
     "stream-alerts": {"event": {"Records": [stream_record]}, "expect": {"json": {"batchItemFailures": []}}},
     "update-settings": http("PUT", f"{api}/settings", owner, {"gated": "manual"}),
     "whoami": http("GET", "/api/whoami-v2", reader),

@@ -39,12 +39,15 @@ def table_routes(function):
 def samples(path):
     """Request paths a client could send to a gateway path."""
     for repo_type in REPO_TYPES:
-        yield (
-            path.replace("{repoType}", repo_type)
-            .replace("{repoPart1}", "org")
-            .replace("{repoPart2}", "m")
-            .replace("{status}", "pending")
-        )
+        for file_path in ("config.json", "weights/model.bin"):
+            yield (
+                path.replace("{repoType}", repo_type)
+                .replace("{repoPart1}", "org")
+                .replace("{repoPart2}", "m")
+                .replace("{status}", "pending")
+                .replace("{revision}", "main")
+                .replace("{path+}", file_path)
+            )
 
 
 def cloudfront_target(template, path):

@@ -72,28 +72,19 @@ impl Handler {
             Handler::WithdrawRequest => "withdraw-request",
             Handler::AccessReport => "access-report",
             Handler::AskAccess => "ask-access",
-            Handler::ResolveFile | Handler::RevisionInfo | Handler::ListTree => EDGE_WORKER,
+            Handler::RevisionInfo => "revision-info",
+            Handler::ListTree => "list-tree",
+            Handler::ResolveFile => "edge-worker",
         }
     }
 
-    /// Whether the edge worker answers this handler, behind CloudFront, rather than a function
-    /// of its own behind the HTTP API: what serves repo content and says what it holds.
-    pub const fn at_the_edge(self) -> bool {
-        matches!(
-            self,
-            Handler::ResolveFile | Handler::RevisionInfo | Handler::ListTree
-        )
-    }
-
-    /// Whether the answer is streamed (the access report, of any size). API Gateway HTTP APIs
-    /// buffer answers, so such a handler is reached through a streaming function URL instead.
+    /// Whether the answer is streamed (the access report and file content, of any size). API
+    /// Gateway HTTP APIs buffer answers, so such a handler is reached through a streaming
+    /// function URL behind CloudFront instead.
     pub const fn streams(self) -> bool {
-        matches!(self, Handler::AccessReport)
+        matches!(self, Handler::AccessReport | Handler::ResolveFile)
     }
 }
-
-/// The function that serves repo content behind CloudFront.
-pub const EDGE_WORKER: &str = "edge-worker";
 
 #[derive(Debug)]
 pub struct Route {
@@ -556,21 +547,10 @@ mod tests {
     }
 
     #[test]
-    fn every_handler_has_its_own_function_but_content_handlers_share_the_edge_worker() {
-        let (edge, own): (Vec<Handler>, Vec<Handler>) =
-            Handler::ALL.iter().partition(|h| h.at_the_edge());
-        let names: std::collections::HashSet<_> = own.iter().map(|h| h.function_name()).collect();
-        assert_eq!(names.len(), own.len());
-        assert!(!names.contains(EDGE_WORKER));
-        assert!(edge.iter().all(|h| h.function_name() == EDGE_WORKER));
-        assert_eq!(
-            edge,
-            [
-                Handler::ResolveFile,
-                Handler::RevisionInfo,
-                Handler::ListTree
-            ]
-        );
+    fn every_handler_has_a_function_of_its_own() {
+        let names: std::collections::HashSet<_> =
+            Handler::ALL.iter().map(|h| h.function_name()).collect();
+        assert_eq!(names.len(), Handler::ALL.len());
         for handler in Handler::ALL {
             assert!(ROUTES.iter().any(|r| r.handler == handler), "{handler:?}");
         }

@@ -1,0 +1,16 @@
+//! GET /api/{type}/{repo}/revision/{rev}: a revision's commit and its files (the listing
+//! snapshot_download starts from).
+
+use lambda_http::{Error, service_fn};
+use shared::api::Handler;
+use shared::lambda;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda::init_tracing();
+    let app = lambda::app_from_env().await?;
+    lambda_http::run(service_fn(|request| {
+        lambda::answer(&app, Handler::RevisionInfo, request)
+    }))
+    .await
+}
