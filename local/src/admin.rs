@@ -8,10 +8,10 @@ use clap::Subcommand;
 use shared::blobs::LocalBlobs;
 use shared::domain::{
     Email, GateMode, Name, NotificationsMode, ObjectId, OrgRole, Organization, RepoId, RepoRef,
-    RepoType, Timestamp, TokenRole, TokenSecret, User, Visibility, check_fullname,
+    RepoPath, RepoType, Timestamp, TokenRole, TokenSecret, User, Visibility, check_fullname,
     check_token_name,
 };
-use shared::service::repos::{NewRepo, commit_files, create_repo};
+use shared::service::repos::{MAX_FILES_PER_COMMIT, NewRepo, commit_files, create_repo};
 use shared::store::TokenRecord;
 
 use crate::store::StoreArgs;
@@ -84,6 +84,18 @@ pub enum RepoCommand {
     Readme {
         id: RepoId,
         file: PathBuf,
+        #[arg(long = "type", default_value = "model")]
+        repo_type: RepoType,
+    },
+    /// Add a file, or every file under a folder, to main: a new commit for each 99 files.
+    Upload {
+        id: RepoId,
+        /// A file, or a folder whose files keep their paths below it (`.git` is left out).
+        source: PathBuf,
+        /// Where it goes in the repo: a file's path (default: its name), or the folder its
+        /// files go under (default: the repo's root).
+        #[arg(long)]
+        path_in_repo: Option<String>,
         #[arg(long = "type", default_value = "model")]
         repo_type: RepoType,
     },
@@ -225,6 +237,145 @@ pub async fn repo(data_dir: &Path, store: &StoreArgs, command: RepoCommand) -> O
             .await?;
             println!("{repo} is now at commit {}", updated.sha);
         }
+        RepoCommand::Upload {
+            id,
+            source,
+            path_in_repo,
+            repo_type,
+        } => {
+            let repo = RepoRef::new(repo_type, id);
+            let files = files_to_upload(&source, path_in_repo.as_deref())?;
+            let blobs = LocalBlobs::new(data_dir.join("blobs"));
+            for batch in files.chunks(MAX_FILES_PER_COMMIT) {
+                let mut contents = Vec::with_capacity(batch.len());
+                for (path, file) in batch {
+                    let bytes = std::fs::read(file)
+                        .map_err(|e| format!("reading {}: {e}", file.display()))?;
+                    contents.push((path.clone(), Bytes::from(bytes)));
+                }
+                let updated = commit_files(store.as_ref(), &blobs, &repo, contents).await?;
+                println!(
+                    "{repo} is now at commit {} ({} files)",
+                    updated.sha,
+                    batch.len()
+                );
+            }
+        }
     }
     Ok(())
+}
+
+/// The files an upload adds, as (path in the repo, file on disk), sorted by path. Every path
+/// is checked before anything is written, so a bad name commits nothing.
+fn files_to_upload(
+    source: &Path,
+    path_in_repo: Option<&str>,
+) -> Result<Vec<(String, PathBuf)>, String> {
+    let metadata =
+        std::fs::metadata(source).map_err(|e| format!("reading {}: {e}", source.display()))?;
+    let mut files = Vec::new();
+    if metadata.is_file() {
+        let name = match path_in_repo {
+            Some(path) => path.to_owned(),
+            None => utf8_name(source.file_name().map(Path::new).unwrap_or(source))?,
+        };
+        files.push((name, source.to_owned()));
+    } else {
+        let prefix = path_in_repo.map(|p| p.trim_matches('/')).unwrap_or("");
+        let walk = walkdir::WalkDir::new(source)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|entry| entry.file_name() != ".git");
+        for entry in walk {
+            let entry = entry.map_err(|e| format!("reading {}: {e}", source.display()))?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let relative = entry
+                .path()
+                .strip_prefix(source)
+                .expect("walkdir yields paths under its root");
+            let relative = utf8_name(relative)?;
+            let path = if prefix.is_empty() {
+                relative
+            } else {
+                format!("{prefix}/{relative}")
+            };
+            files.push((path, entry.into_path()));
+        }
+        if files.is_empty() {
+            return Err(format!("{} holds no files", source.display()));
+        }
+    }
+    for (path, _) in &files {
+        RepoPath::parse(path).map_err(|e| format!("{path}: {e}"))?;
+    }
+    Ok(files)
+}
+
+/// A path as the repo names it: UTF-8, segments joined by `/`.
+fn utf8_name(path: &Path) -> Result<String, String> {
+    let segments: Option<Vec<&str>> = path.iter().map(|segment| segment.to_str()).collect();
+    segments
+        .map(|segments| segments.join("/"))
+        .ok_or_else(|| format!("{} is not a UTF-8 name", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(files: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for file in files {
+            let path = dir.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, file.as_bytes()).unwrap();
+        }
+        dir
+    }
+
+    fn paths(files: &[(String, PathBuf)]) -> Vec<&str> {
+        files.iter().map(|(path, _)| path.as_str()).collect()
+    }
+
+    #[test]
+    fn a_folder_uploads_its_files_by_relative_path_without_git() {
+        let dir = folder(&["config.json", "weights/a.bin", "weights/b/c.bin", ".git/HEAD"]);
+        let files = files_to_upload(dir.path(), None).unwrap();
+        assert_eq!(
+            paths(&files),
+            ["config.json", "weights/a.bin", "weights/b/c.bin"]
+        );
+        assert_eq!(files[1].1, dir.path().join("weights/a.bin"));
+        let under = files_to_upload(dir.path(), Some("/sub/")).unwrap();
+        assert_eq!(paths(&under)[0], "sub/config.json");
+    }
+
+    #[test]
+    fn a_file_uploads_under_its_name_or_the_path_given() {
+        let dir = folder(&["weights/model.bin"]);
+        let file = dir.path().join("weights/model.bin");
+        assert_eq!(paths(&files_to_upload(&file, None).unwrap()), ["model.bin"]);
+        assert_eq!(
+            paths(&files_to_upload(&file, Some("w/m.bin")).unwrap()),
+            ["w/m.bin"]
+        );
+    }
+
+    #[test]
+    fn a_bad_name_an_empty_folder_or_a_missing_source_upload_nothing() {
+        let dir = folder(&["ok.txt", "bad\\name.txt"]);
+        let error = files_to_upload(dir.path(), None).unwrap_err();
+        assert!(error.contains("not a valid file path"), "{error}");
+        let file = dir.path().join("ok.txt");
+        assert!(files_to_upload(&file, Some("../escape")).is_err());
+        let empty = tempfile::tempdir().unwrap();
+        assert!(
+            files_to_upload(empty.path(), None)
+                .unwrap_err()
+                .contains("holds no files")
+        );
+        assert!(files_to_upload(&dir.path().join("missing"), None).is_err());
+    }
 }

@@ -140,6 +140,9 @@ for _n in ["rob", "sid", "cliff"]:
 # eu module
 for _n in ["eve", "eli"]:
     _user(_n)
+# download module: no request, pending, rejected, accepted
+for _n in ["dina", "dora", "drew", "duke"]:
+    _user(_n)
 
 WRITE_TOKEN_USERS = ["owner", "writer", "reader", "mallory"]
 
@@ -310,6 +313,17 @@ EU_M = _repo("org/m-eu", readme=card(COMPANY, extra_gated_eu_disallowed=True))
 _req(EU_M, "eve", "accepted", time="2024-02-08T10:00:00.000Z")
 EU_ASK = _repo("org/m-eu-ask", readme=card(COMPANY, extra_gated_eu_disallowed=True))
 EU_OPEN = _repo("org/m-eu-open", gated=False, readme=card(None, extra_gated_eu_disallowed=True))
+
+# downloads (hf-wire §7): the gate guards every file of a repo
+DL_FILES = {"config.json": '{"model_type": "gpt2"}', "weights/model.bin": "0123456789" * 100,
+            "weights/extra/notes.txt": "notes\n"}
+DL_OPEN = _repo("org/m-dl-open", gated=False, readme=card(None), files=DL_FILES)
+DL_M = _repo("org/m-dl", files=DL_FILES)
+_req(DL_M, "dora", "pending", time="2024-02-09T10:00:00.000Z")
+_req(DL_M, "drew", "rejected", time="2024-02-09T11:00:00.000Z")
+_req(DL_M, "duke", "accepted", time="2024-02-09T12:00:00.000Z")
+DL_D = _repo("org/d-dl", type="dataset", files={"data/train.csv": "a,b\n1,2\n"})
+_req(DL_D, "duke", "accepted", time="2024-02-09T12:00:00.000Z", type="dataset")
 
 
 def build_seed() -> dict[str, Any]:
