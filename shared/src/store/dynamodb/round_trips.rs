@@ -639,6 +639,62 @@ async fn every_api_operation_makes_exactly_the_dynamodb_calls_in_its_table() {
     )
     .await;
 
+    // Downloads: the gate and the file in one read after the token's, whatever the answer.
+    let download = h
+        .check(
+            Case {
+                method: Method::HEAD,
+                ..get(
+                    "download HEAD, accepted requester",
+                    "/org/auto/resolve/main/README.md",
+                    requester,
+                )
+            }
+            .calls(&[(GET, 1), (BATCH, 1)], 2),
+        )
+        .await;
+    assert!(download.headers.contains_key("x-repo-commit"));
+    h.check(
+        Case {
+            method: Method::HEAD,
+            ..get(
+                "download HEAD, owner",
+                "/org/manual/resolve/main/config.json",
+                owner,
+            )
+        }
+        .calls(&[(GET, 1), (BATCH, 1)], 2),
+    )
+    .await;
+    h.check(
+        Case {
+            method: Method::HEAD,
+            ..get(
+                "download HEAD, no request: 403",
+                "/org/manual/resolve/main/config.json",
+                requester,
+            )
+        }
+        .answers(StatusCode::FORBIDDEN)
+        .calls(&[(GET, 1), (BATCH, 1)], 2),
+    )
+    .await;
+    // The minimum reads the files with one Query: they are items of their own.
+    h.check(
+        get("revision info", &format!("{API}/revision/main"), owner)
+            .calls(&[(GET, 1), (BATCH, 1), (QUERY, 1)], 3),
+    )
+    .await;
+    h.check(
+        get(
+            "tree, recursive",
+            &format!("{API}/tree/main?recursive=true"),
+            owner,
+        )
+        .calls(&[(GET, 1), (BATCH, 1), (QUERY, 1)], 3),
+    )
+    .await;
+
     // Seeded, plus the grant to gina; rafael's request was withdrawn.
     let total = PENDING + ACCEPTED + REJECTED + 1;
     let report = h
