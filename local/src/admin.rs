@@ -5,10 +5,9 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use clap::Subcommand;
-use shared::blobs::LocalBlobs;
 use shared::domain::{
-    Email, GateMode, Name, NotificationsMode, ObjectId, OrgRole, Organization, RepoId, RepoRef,
-    RepoPath, RepoType, Timestamp, TokenRole, TokenSecret, User, Visibility, check_fullname,
+    Email, GateMode, Name, NotificationsMode, ObjectId, OrgRole, Organization, RepoId, RepoPath,
+    RepoRef, RepoType, Timestamp, TokenRole, TokenSecret, User, Visibility, check_fullname,
     check_token_name,
 };
 use shared::service::repos::{MAX_FILES_PER_COMMIT, NewRepo, commit_files, create_repo};
@@ -194,8 +193,8 @@ pub async fn token(data_dir: &Path, store: &StoreArgs, command: TokenCommand) ->
     Ok(())
 }
 
-pub async fn repo(data_dir: &Path, store: &StoreArgs, command: RepoCommand) -> Outcome {
-    let store = store.open(data_dir).await?;
+pub async fn repo(data_dir: &Path, store_args: &StoreArgs, command: RepoCommand) -> Outcome {
+    let store = store_args.open(data_dir).await?;
     match command {
         RepoCommand::Create {
             id,
@@ -227,10 +226,10 @@ pub async fn repo(data_dir: &Path, store: &StoreArgs, command: RepoCommand) -> O
             let repo = RepoRef::new(repo_type, id);
             let readme =
                 std::fs::read(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
-            let blobs = LocalBlobs::new(data_dir.join("blobs"));
+            let blobs = store_args.blobs(data_dir).await;
             let updated = commit_files(
                 store.as_ref(),
-                &blobs,
+                blobs.as_ref(),
                 &repo,
                 vec![("README.md".into(), Bytes::from(readme))],
             )
@@ -245,7 +244,7 @@ pub async fn repo(data_dir: &Path, store: &StoreArgs, command: RepoCommand) -> O
         } => {
             let repo = RepoRef::new(repo_type, id);
             let files = files_to_upload(&source, path_in_repo.as_deref())?;
-            let blobs = LocalBlobs::new(data_dir.join("blobs"));
+            let blobs = store_args.blobs(data_dir).await;
             for batch in files.chunks(MAX_FILES_PER_COMMIT) {
                 let mut contents = Vec::with_capacity(batch.len());
                 for (path, file) in batch {
@@ -253,7 +252,7 @@ pub async fn repo(data_dir: &Path, store: &StoreArgs, command: RepoCommand) -> O
                         .map_err(|e| format!("reading {}: {e}", file.display()))?;
                     contents.push((path.clone(), Bytes::from(bytes)));
                 }
-                let updated = commit_files(store.as_ref(), &blobs, &repo, contents).await?;
+                let updated = commit_files(store.as_ref(), blobs.as_ref(), &repo, contents).await?;
                 println!(
                     "{repo} is now at commit {} ({} files)",
                     updated.sha,
@@ -341,7 +340,12 @@ mod tests {
 
     #[test]
     fn a_folder_uploads_its_files_by_relative_path_without_git() {
-        let dir = folder(&["config.json", "weights/a.bin", "weights/b/c.bin", ".git/HEAD"]);
+        let dir = folder(&[
+            "config.json",
+            "weights/a.bin",
+            "weights/b/c.bin",
+            ".git/HEAD",
+        ]);
         let files = files_to_upload(dir.path(), None).unwrap();
         assert_eq!(
             paths(&files),

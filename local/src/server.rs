@@ -12,7 +12,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use shared::api::{self, App, Body, MAX_BODY_BYTES};
-use shared::blobs::LocalBlobs;
+use shared::blobs::BlobStore;
 use shared::error::Error;
 use shared::seed::{Seed, SeedError};
 use shared::store::Store;
@@ -53,6 +53,7 @@ pub async fn serve(
     args: ServeArgs,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let store = store_args.open(data_dir).await?;
+    let blobs = store_args.blobs(data_dir).await;
     let seed = match (&args.seed, args.demo) {
         (Some(path), _) => Some(
             std::fs::read_to_string(path)
@@ -65,7 +66,7 @@ pub async fn serve(
         // A seed that fails part-way is undone by removing the embedded store's files; a
         // DynamoDB table is the operator's, so it is left for them to drop.
         let discard = store_args.is_sqlite().then_some(data_dir);
-        load_seed(store.as_ref(), data_dir, &seed, discard).await?;
+        load_seed(store.as_ref(), blobs.as_ref(), data_dir, &seed, discard).await?;
     }
     let listener = TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
@@ -77,7 +78,7 @@ pub async fn serve(
         store,
         public_url: args.public_url,
         viewer_country_header: args.viewer_country_header,
-        blobs: Some(Arc::new(LocalBlobs::new(data_dir.join("blobs")))),
+        blobs: Some(blobs),
     });
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
@@ -149,6 +150,7 @@ async fn answer(app: &App, request: hyper::Request<Incoming>) -> hyper::Response
 /// store behind where `discard` names the store's dir, and otherwise says what it wrote.
 async fn load_seed(
     store: &dyn Store,
+    blobs: &dyn BlobStore,
     data_dir: &Path,
     yaml: &str,
     discard: Option<&Path>,
@@ -158,8 +160,7 @@ async fn load_seed(
         return Ok(());
     }
     let seed = Seed::parse(yaml)?;
-    let blobs = LocalBlobs::new(data_dir.join("blobs"));
-    match seed.load(store, &blobs).await {
+    match seed.load(store, blobs).await {
         Ok(tokens) => {
             for token in tokens {
                 println!(
@@ -241,20 +242,25 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::blobs::LocalBlobs;
     use shared::domain::Name;
     use shared::store::SqliteStore;
 
     const SEED: &str = "users: [{name: alice, fullname: Alice, email: alice@example.com}]\n";
 
+    fn blobs(dir: &tempfile::TempDir) -> LocalBlobs {
+        LocalBlobs::new(dir.path().join("blobs"))
+    }
+
     #[tokio::test]
     async fn a_seed_loads_into_an_empty_data_dir_only() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).unwrap();
-        load_seed(&store, dir.path(), SEED, Some(dir.path()))
+        load_seed(&store, &blobs(&dir), dir.path(), SEED, Some(dir.path()))
             .await
             .unwrap();
         let other = "users: [{name: bob}]\n";
-        load_seed(&store, dir.path(), other, Some(dir.path()))
+        load_seed(&store, &blobs(&dir), dir.path(), other, Some(dir.path()))
             .await
             .unwrap();
         assert!(
@@ -279,7 +285,7 @@ mod tests {
         let broken =
             format!("{SEED}orgs: [{{name: org, members: [{{user: ghost, role: admin}}]}}]\n");
         let store = SqliteStore::open(dir.path()).unwrap();
-        let error = load_seed(&store, dir.path(), &broken, Some(dir.path()))
+        let error = load_seed(&store, &blobs(&dir), dir.path(), &broken, Some(dir.path()))
             .await
             .unwrap_err();
         let message = error.to_string();
@@ -297,7 +303,7 @@ mod tests {
         let seed = format!("{SEED}repos: [{{id: alice/m, files: {{config.json: '{{}}'}}}}]\n");
         {
             let store = SqliteStore::open(dir.path()).unwrap();
-            let error = load_seed(&store, dir.path(), &seed, Some(dir.path()))
+            let error = load_seed(&store, &blobs(&dir), dir.path(), &seed, Some(dir.path()))
                 .await
                 .unwrap_err();
             let message = error.to_string();

@@ -1,10 +1,12 @@
 //! Which store the binary works on: the embedded SQLite store under the data dir (the
-//! default), or a DynamoDB table, the same one the Lambda functions use.
+//! default), or a DynamoDB table, the same one the Lambda functions use; and where file
+//! blobs live: under the data dir, or in the S3 bucket the edge worker serves from.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
+use shared::blobs::{BlobStore, LocalBlobs, S3Blobs};
 use shared::store::{CursorKey, DynamoStore, SqliteStore, Store};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -39,6 +41,10 @@ pub struct StoreArgs {
         hide_env_values = true
     )]
     cursor_key: Option<String>,
+    /// An S3 bucket for the files' blobs (the template's blob bucket); without it they live
+    /// under the data dir. With it, a download redirects to a presigned URL of the blob.
+    #[arg(long, global = true, env = "GATEHOUSE_BLOB_BUCKET")]
+    blob_bucket: Option<String>,
 }
 
 impl StoreArgs {
@@ -77,6 +83,18 @@ impl StoreArgs {
                 }
                 Ok(Arc::new(store))
             }
+        }
+    }
+
+    /// Where file blobs are written and read: the bucket, found the way the AWS SDK finds S3
+    /// everywhere (`AWS_ENDPOINT_URL_S3` for an emulator), or `DATA_DIR/blobs`.
+    pub async fn blobs(&self, data_dir: &Path) -> Arc<dyn BlobStore> {
+        match &self.blob_bucket {
+            Some(bucket) => {
+                let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                Arc::new(S3Blobs::new(aws_sdk_s3::Client::new(&sdk), bucket))
+            }
+            None => Arc::new(LocalBlobs::new(data_dir.join("blobs"))),
         }
     }
 }

@@ -1,4 +1,9 @@
-//! File contents, addressed by their SHA-256. Locally a folder under the data dir.
+//! File contents, addressed by their SHA-256: locally a folder under the data dir, in
+//! production an S3 bucket whose objects clients fetch themselves through presigned URLs.
+
+mod s3;
+
+pub use s3::S3Blobs;
 
 use std::io::{SeekFrom, Write};
 use std::ops::Range;
@@ -24,6 +29,12 @@ pub trait BlobStore: Send + Sync {
 
     /// Reads the bytes `range` of the blob `sha256`, which the caller knows to be within it.
     async fn read(&self, sha256: &str, range: Range<u64>) -> Result<BlobStream>;
+
+    /// A URL where a client may fetch the blob itself for a short while, when this store
+    /// hands them out: a download then redirects there rather than passing the bytes on.
+    async fn download_url(&self, _sha256: &str) -> Result<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// How much a local read hands on at a time.

@@ -17,6 +17,7 @@ use tracing_subscriber::EnvFilter;
 use crate::api::{
     self, App, Body, DEFAULT_VIEWER_COUNTRY_HEADER, ErrorContext, Handler, error_response, routes,
 };
+use crate::blobs::S3Blobs;
 use crate::error::Error;
 use crate::store::{CursorKey, DynamoStore};
 
@@ -131,6 +132,23 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
     let config = FunctionConfig::from_env()?;
     let sdk = sdk_config().await;
     Ok(app(config, &sdk))
+}
+
+/// The edge worker's app: [`app_from_env`]'s, with the S3 bucket of file blobs named by
+/// `BLOB_BUCKET`, whose presigned URLs downloads redirect to. Only the edge worker calls it,
+/// so no other function carries the S3 client.
+pub async fn app_with_blobs_from_env() -> Result<App, ConfigError> {
+    let config = FunctionConfig::from_env()?;
+    let bucket = std::env::var("BLOB_BUCKET")
+        .ok()
+        .filter(|bucket| !bucket.trim().is_empty())
+        .ok_or(ConfigError::Missing("BLOB_BUCKET"))?;
+    let sdk = sdk_config().await;
+    let blobs = S3Blobs::new(aws_sdk_s3::Client::new(&sdk), bucket);
+    Ok(App {
+        blobs: Some(Arc::new(blobs)),
+        ..app(config, &sdk)
+    })
 }
 
 fn app(config: FunctionConfig, sdk: &SdkConfig) -> App {

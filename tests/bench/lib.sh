@@ -1,5 +1,6 @@
-# Shared by tests/bench/*.sh (sourced, not run): the release build, the machine line, and one
-# gatehouse server on a free loopback port, stopped by its PID when the script exits.
+# Shared by tests/bench/*.sh (sourced, not run): the release build, the machine line, one
+# gatehouse server on a free loopback port, stopped by its PID when the script exits, and
+# bounded wrk runs against it.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH="$ROOT/tests/bench"
@@ -79,4 +80,56 @@ server_cpu_ms() {
   local ticks
   ticks=$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")
   echo $((ticks * 1000 / $(getconf CLK_TCK)))
+}
+
+install_wrk() {
+  if ! command -v wrk >/dev/null; then
+    echo "== installing wrk"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+  fi
+}
+
+# run_wrk NAME URL [wrk args...]: one bounded wrk run (THREADS, CONNECTIONS, DURATION) with its
+# output under WORK; sets RPS, P50, P99, REQS and CPU_US (the server's CPU per request) for NAME,
+# and fails on any non-2xx/3xx answer or socket error.
+declare -A RPS P50 P99 REQS CPU_US
+run_wrk() {
+  local name=$1 url=$2 out="$WORK/wrk-$1.txt" cpu0 cpu1 result
+  shift 2
+  echo "== $name: wrk -t$THREADS -c$CONNECTIONS -d$DURATION $url"
+  cpu0=$(server_cpu_ms)
+  timeout 120 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency --timeout 10s "$url" "$@" >"$out"
+  cpu1=$(server_cpu_ms)
+  sed 's/^/  /' "$out"
+  result=$(grep '^RESULT ' "$out")
+  local -A r=()
+  for kv in ${result#RESULT }; do r[${kv%%=*}]=${kv#*=}; done
+  RPS[$name]=${r[rps]}
+  P50[$name]=${r[p50_ms]}
+  P99[$name]=${r[p99_ms]}
+  REQS[$name]=${r[requests]}
+  CPU_US[$name]=$(((cpu1 - cpu0) * 1000 / (r[requests] > 0 ? r[requests] : 1)))
+  echo "  non-2xx/3xx responses: ${r[status_errors]}, socket errors: ${r[socket_errors]}"
+  if ((r[status_errors] != 0 || r[socket_errors] != 0 || r[requests] == 0)); then
+    echo "$name: the run had errors; its figures measure the wrong thing" >&2
+    exit 1
+  fi
+}
+
+# print_results PEAK_MIB NAME...: the runs' figures, each run's req/s against the mean of the
+# runs trivial_before and trivial_after.
+print_results() {
+  local peak=$1 name ratio trivial
+  shift
+  trivial=$(python3 -c "print(f'{(${RPS[trivial_before]} + ${RPS[trivial_after]}) / 2:.1f}')")
+  echo
+  echo "== results ($THREADS threads, $CONNECTIONS connections, $DURATION each; server peak RSS $peak MiB)"
+  printf '%-16s %10s %10s %9s %9s %12s %16s\n' route requests 'req/s' 'p50 ms' 'p99 ms' 'vs trivial' 'server CPU us/req'
+  for name in "$@"; do
+    ratio=$(python3 -c "print(f'{${RPS[$name]} / $trivial:.3f}')")
+    printf '%-16s %10s %10s %9s %9s %12s %16s\n' "$name" "${REQS[$name]}" "${RPS[$name]}" \
+      "${P50[$name]}" "${P99[$name]}" "$ratio" "${CPU_US[$name]}"
+  done
+  echo "(vs trivial: req/s over the mean of the two trivial runs, $trivial req/s)"
 }

@@ -23,11 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! command -v wrk >/dev/null; then
-  echo "== installing wrk"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
+install_wrk
 build_release
 echo "== $(machine_line)"
 
@@ -52,31 +48,6 @@ check_status() { # EXPECTED URL [curl args...]
 }
 check_status 200 "$BASE/api/agent-harnesses"
 check_status 200 "$BASE/api/models/$REPO/user-access-request/pending" -H "Authorization: Bearer $OWNER_TOKEN"
-
-# run_wrk NAME URL [wrk args...]: one bounded wrk run; keeps its output and the server's CPU time.
-declare -A RPS P50 P99 REQS CPU_US
-run_wrk() {
-  local name=$1 url=$2 out="$WORK/wrk-$1.txt" cpu0 cpu1 result
-  shift 2
-  echo "== $name: wrk -t$THREADS -c$CONNECTIONS -d$DURATION $url"
-  cpu0=$(server_cpu_ms)
-  timeout 120 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency --timeout 10s "$url" "$@" >"$out"
-  cpu1=$(server_cpu_ms)
-  sed 's/^/  /' "$out"
-  result=$(grep '^RESULT ' "$out")
-  local -A r=()
-  for kv in ${result#RESULT }; do r[${kv%%=*}]=${kv#*=}; done
-  RPS[$name]=${r[rps]}
-  P50[$name]=${r[p50_ms]}
-  P99[$name]=${r[p99_ms]}
-  REQS[$name]=${r[requests]}
-  CPU_US[$name]=$(((cpu1 - cpu0) * 1000 / (r[requests] > 0 ? r[requests] : 1)))
-  echo "  non-2xx/3xx responses: ${r[status_errors]}, socket errors: ${r[socket_errors]}"
-  if ((r[status_errors] != 0 || r[socket_errors] != 0 || r[requests] == 0)); then
-    echo "$name: the run had errors; its figures measure the wrong thing" >&2
-    exit 1
-  fi
-}
 
 run_wrk trivial_before "$BASE/api/agent-harnesses" -s "$BENCH/get.lua"
 
@@ -109,13 +80,4 @@ run_wrk trivial_after "$BASE/api/agent-harnesses" -s "$BENCH/get.lua"
 peak=$(peak_rss_mib)
 stop_server
 
-trivial=$(python3 -c "print(f'{(${RPS[trivial_before]} + ${RPS[trivial_after]}) / 2:.1f}')")
-echo
-echo "== results ($THREADS threads, $CONNECTIONS connections, $DURATION each; server peak RSS $peak MiB)"
-printf '%-16s %10s %10s %9s %9s %12s %16s\n' route requests 'req/s' 'p50 ms' 'p99 ms' 'vs trivial' 'server CPU us/req'
-for name in trivial_before ask_access pending_page trivial_after; do
-  ratio=$(python3 -c "print(f'{${RPS[$name]} / $trivial:.3f}')")
-  printf '%-16s %10s %10s %9s %9s %12s %16s\n' "$name" "${REQS[$name]}" "${RPS[$name]}" \
-    "${P50[$name]}" "${P99[$name]}" "$ratio" "${CPU_US[$name]}"
-done
-echo "(vs trivial: req/s over the mean of the two trivial runs, $trivial req/s)"
+print_results "$peak" trivial_before ask_access pending_page trivial_after

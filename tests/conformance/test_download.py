@@ -219,3 +219,38 @@ def test_a_50_mb_file_downloads_whole_and_by_range_with_flat_server_memory(gateh
     grown_mib = (peak_rss_kib(server.proc.pid) - before) / 1024
     # Streamed in 64 KiB chunks: the peak grows by buffers, not by the file's 50 MiB.
     assert grown_mib < 16, f"the server's peak memory grew by {grown_mib:.1f} MiB over {took:.1f} s"
+
+
+# ------------------------------------------------------------------ blobs in S3
+
+
+def test_with_blobs_in_s3_a_get_redirects_to_a_presigned_url_and_the_client_follows_it(
+        gatehouse_factory, tmp_path, monkeypatch):
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        if os.environ.get("GATEHOUSE_REQUIRE_EMULATORS") == "1":
+            pytest.fail("GATEHOUSE_REQUIRE_EMULATORS=1 but AWS_ENDPOINT_URL (moto) is not set")
+        pytest.skip("no S3 emulator (tests/emulators/start starts moto)")
+    import boto3
+
+    bucket = f"gatehouse-conformance-{os.getpid()}-{time.monotonic_ns()}"
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
+    monkeypatch.setenv("GATEHOUSE_BLOB_BUCKET", bucket)
+    seed = {"users": [{"name": "owner", "email": "owner@example.com"}, {"name": "duke"}],
+            "tokens": [{"user": "duke", "role": "read", "name": "t", "value": tok("duke")}],
+            "repos": [{"id": "owner/s3", "gated": "manual", "readme": "# In S3\n", "files": DL_FILES}],
+            "requests": [{"repo": "owner/s3", "user": "duke", "status": "accepted",
+                          "time": "2024-01-01T00:00:00.000Z", "fields": {}}]}
+    server = gatehouse_factory(seed).start()
+    path = "/owner/s3/resolve/main/weights/model.bin"
+
+    redirect = http("GET", path, token=tok("duke"), base=server.endpoint)
+    assert_status(redirect, 302)
+    assert redirect.headers["location"].startswith(f"{endpoint}/{bucket}/blobs/")
+    assert redirect.headers["x-linked-size"] == str(len(DL_FILES["weights/model.bin"]))
+    assert HEX40_RE.match(redirect.headers["x-repo-commit"])
+    assert_error(http("GET", path, base=server.endpoint), 401, code="GatedRepo")
+
+    got = hf_hub_download("owner/s3", "weights/model.bin", token=tok("duke"), cache_dir=tmp_path,
+                          endpoint=server.endpoint)
+    assert Path(got).read_text() == DL_FILES["weights/model.bin"]

@@ -17,9 +17,9 @@ mod cursor;
 mod dynamodb;
 mod sqlite;
 
-/// DynamoDB Local's endpoint for tests elsewhere in the crate that need the emulator.
+/// The emulators' endpoints and the tests' SDK configuration, for tests elsewhere in the crate.
 #[cfg(test)]
-pub(crate) use dynamodb::tests::emulator_endpoint;
+pub(crate) use dynamodb::tests::{emulator_endpoint, loopback_emulator, sdk_config};
 
 #[cfg(any(test, feature = "contract-tests"))]
 pub mod contract;

@@ -6,7 +6,9 @@ use std::ops::Range;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use http::header::{ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, RANGE};
+use http::header::{
+    ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, LOCATION, RANGE,
+};
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
 use sha1::{Digest, Sha1};
@@ -17,11 +19,12 @@ use crate::api::{Body, Exchange};
 use crate::domain::{RepoPath, RepoRef};
 use crate::error::{Error, Result};
 use crate::service::Credentials;
-use crate::service::content::{readable_revision, resolve_file};
+use crate::service::content::{ResolvedFile, readable_revision, resolve_file};
 use crate::store::FileEntry;
 
 /// `HEAD` and `GET /{repo}/resolve/{rev}/{path}`: the file's metadata in headers (a HEAD
-/// never reads the blob), and on a GET its bytes, streamed; one `Range` gets a 206.
+/// never reads the blob), and on a GET its bytes, streamed, or a redirect to a blob store
+/// that serves them itself; one `Range` gets a 206.
 pub async fn resolve(
     exchange: &Exchange<'_>,
     credentials: Option<Credentials>,
@@ -34,6 +37,10 @@ pub async fn resolve(
     let resolved = resolve_file(store, credentials, repo, revision, path, country).await?;
     let file = &resolved.file;
     let range = requested_range(exchange, file.size)?;
+    let head = exchange.request.method() == http::Method::HEAD;
+    if !head && let Some(url) = blobs(exchange)?.download_url(&file.sha256).await? {
+        return Ok(redirect_to_blob(&url, &resolved));
+    }
     let served = range.clone().unwrap_or(0..file.size);
     let mut response = Response::builder()
         .header("x-repo-commit", &resolved.commit)
@@ -47,12 +54,27 @@ pub async fn resolve(
             format!("bytes {}-{}/{}", served.start, served.end - 1, file.size),
         );
     }
-    let body = if exchange.request.method() == http::Method::HEAD || served.is_empty() {
+    let body = if head || served.is_empty() {
         Body::empty()
     } else {
         Body::Stream(blobs(exchange)?.read(&file.sha256, served).await?)
     };
     Ok(response.body(body).expect("the headers are valid"))
+}
+
+/// A 302 to where the blob store serves the file, another origin: the client reads the
+/// file's metadata from this answer (hf-wire §7.2), and sends its `Range`, if any, there.
+fn redirect_to_blob(url: &str, resolved: &ResolvedFile) -> Response<Body> {
+    let file = &resolved.file;
+    Response::builder()
+        .status(StatusCode::FOUND)
+        .header(LOCATION, url)
+        .header("x-repo-commit", &resolved.commit)
+        .header("x-linked-etag", format!("\"{}\"", file.oid))
+        .header("x-linked-size", file.size)
+        .header(ETAG, format!("\"{}\"", file.oid))
+        .body(Body::empty())
+        .expect("the headers are valid")
 }
 
 fn blobs<'a>(exchange: &'a Exchange<'_>) -> Result<&'a dyn crate::blobs::BlobStore> {

@@ -1164,6 +1164,64 @@ async fn a_download_carries_the_commit_the_blob_id_and_the_true_size_also_on_hea
     assert_eq!(&by_commit.raw[..], b"0123456789");
 }
 
+/// A blob store that serves blobs itself, as S3 does through presigned URLs.
+struct UrlBlobs;
+
+#[async_trait::async_trait]
+impl crate::blobs::BlobStore for UrlBlobs {
+    async fn put(&self, _: &str, _: bytes::Bytes) -> crate::error::Result<()> {
+        Ok(())
+    }
+
+    async fn read(
+        &self,
+        _: &str,
+        _: std::ops::Range<u64>,
+    ) -> crate::error::Result<crate::blobs::BlobStream> {
+        panic!("a store that hands out URLs is never read through")
+    }
+
+    async fn download_url(&self, sha256: &str) -> crate::error::Result<Option<String>> {
+        Ok(Some(format!("https://blobs.example.com/{sha256}?signed")))
+    }
+}
+
+#[tokio::test]
+async fn a_get_redirects_to_a_blob_store_that_serves_the_file_with_the_metadata_on_the_redirect() {
+    let mut server = server().await;
+    server.app.blobs = Some(Arc::new(UrlBlobs));
+    let path = "/org/open/resolve/main/weights/model.bin";
+    let entry = crate::service::repos::file_entry("x", b"0123456789");
+
+    let get = server.get(path, None).await;
+    assert_eq!(get.status, StatusCode::FOUND);
+    assert_eq!(
+        get.header("location"),
+        Some(format!("https://blobs.example.com/{}?signed", entry.sha256).as_str())
+    );
+    assert!(is_commit_id(get.header("x-repo-commit").unwrap()));
+    let etag = format!("\"{}\"", entry.oid);
+    assert_eq!(get.header("x-linked-etag"), Some(etag.as_str()));
+    assert_eq!(get.header("x-linked-size"), Some("10"));
+
+    // The HEAD answers itself, so every client reads the metadata from a plain 200.
+    let head = server.call(Method::HEAD, path, None, None).await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert_eq!(head.header("content-length"), Some("10"));
+
+    // The gate and the range checks come first.
+    let gated = server
+        .get("/org/manual/resolve/main/config.json", None)
+        .await;
+    assert_eq!(gated.status, StatusCode::UNAUTHORIZED);
+    let past_the_end = request(Method::GET, path, None)
+        .header("range", "bytes=99-")
+        .body(lambda_http::Body::Empty)
+        .unwrap();
+    let bad_range = server.send(past_the_end).await;
+    assert_eq!(bad_range.status, StatusCode::RANGE_NOT_SATISFIABLE);
+}
+
 #[tokio::test]
 async fn a_download_of_a_gated_repo_answers_each_gate_state_as_the_hub_does() {
     let server = server().await;

@@ -22,11 +22,17 @@ use crate::domain::{
 
 const ENDPOINT_VARIABLE: &str = "AWS_ENDPOINT_URL_DYNAMODB";
 
-/// The emulator's endpoint, or `None` (after a note) when this run has none.
+/// DynamoDB Local's endpoint, or `None` (after a note) when this run has none.
 pub(crate) fn emulator_endpoint() -> Option<String> {
-    match std::env::var(ENDPOINT_VARIABLE) {
+    loopback_emulator(ENDPOINT_VARIABLE)
+}
+
+/// The endpoint in `variable`, which must be a loopback address (these tests create and
+/// delete tables and buckets: never in a real account), or `None` (after a note) when this
+/// run has none, unless `GATEHOUSE_REQUIRE_EMULATORS=1` says it must.
+pub(crate) fn loopback_emulator(variable: &str) -> Option<String> {
+    match std::env::var(variable) {
         Ok(endpoint) if !endpoint.is_empty() => {
-            // These tests create and delete tables: never against a real account.
             let host = endpoint
                 .split("://")
                 .nth(1)
@@ -36,19 +42,19 @@ pub(crate) fn emulator_endpoint() -> Option<String> {
                 .unwrap_or("");
             assert!(
                 matches!(host, "127.0.0.1" | "localhost" | "[") || host.starts_with("127."),
-                "{ENDPOINT_VARIABLE}={endpoint} is not a loopback address; the DynamoDB tests \
-                 only run against a local emulator"
+                "{variable}={endpoint} is not a loopback address; the tests that use it only \
+                 run against a local emulator"
             );
             Some(endpoint)
         }
         _ if std::env::var("GATEHOUSE_REQUIRE_EMULATORS").as_deref() == Ok("1") => panic!(
-            "GATEHOUSE_REQUIRE_EMULATORS=1 but {ENDPOINT_VARIABLE} is not set: start DynamoDB \
-             Local with `tests/emulators/start` (tests/run does) and export what it prints"
+            "GATEHOUSE_REQUIRE_EMULATORS=1 but {variable} is not set: start the emulators \
+             with `tests/emulators/start` (tests/run does) and export what it prints"
         ),
         _ => {
             eprintln!(
-                "skipped: {ENDPOINT_VARIABLE} is not set, so there is no DynamoDB Local to test \
-                 against (tests/run starts one)"
+                "skipped: {variable} is not set, so there is no emulator to test against \
+                 (tests/run starts them)"
             );
             None
         }
@@ -60,7 +66,7 @@ pub(crate) fn emulator_endpoint() -> Option<String> {
 /// region so the SDK never looks further (instance metadata), the standard retry mode with
 /// `attempts` tries (and a short backoff), and timeouts so a dead emulator fails a test instead
 /// of hanging it.
-pub(super) async fn sdk_config(attempts: u32) -> aws_config::SdkConfig {
+pub(crate) async fn sdk_config(attempts: u32) -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
