@@ -8,8 +8,8 @@
 # and each function's ratio to the empty runs interleaved with it. The functions reach DynamoDB
 # Local through a relay of the emulator's that times the wait on it, so that the first answer's
 # own time shows apart from the emulator's (a JVM on the same cores, far slower than DynamoDB).
-# Extra rows: the empty function against itself (the noise floor), and whoami with fewer TLS
-# root certificates (SSL_CERT_FILE: one bundle file; none), which is what dominates init.
+# Extra rows: the empty function against itself (the noise floor), and whoami with the system's
+# TLS roots instead of the built-in ones (SSL_CERT_FILE: one bundle file; none).
 #
 # usage: tests/bench/lambda-init.sh            (from any directory)
 # env:   RUNS (20): timed runs of each function (and as many of the empty function beside them)
@@ -176,8 +176,10 @@ events = {
     "daily-digest": {"event": {"scheduledTime": "2026-01-01T06:00:00Z"}, "expect": {"json": None}},
     # Behind CloudFront: a function URL event, the viewer's token in x-viewer-authorization.
     # HEAD, as huggingface_hub asks first: its answer comes from the table alone.
-    "edge-worker": http("HEAD", f"/{repo}/resolve/main/README.md",
-                        {"x-viewer-authorization": owner["authorization"]}),
+    # The template gives it the blob bucket (a HEAD never reads it).
+    "edge-worker": dict(http("HEAD", f"/{repo}/resolve/main/README.md",
+                             {"x-viewer-authorization": owner["authorization"]}),
+                        env={"BLOB_BUCKET": "lambda-init-bench"}),
     "grant-access": http("POST", f"{requests}/grant", owner, {"user": "grantee"}),
     "handle-request": http("POST", f"{requests}/handle", owner, {"user": "grantee", "status": "pending"}),
     "list-requests": http("GET", f"{requests}/pending", owner),
@@ -207,9 +209,10 @@ empty = {"name": "empty-function", "binary": f"{bin_dir}/empty-function",
 # The empty function measured as a function too: the ratio an identical binary gets, the noise floor.
 control = dict(empty, name="empty-function-control")
 cases = [control] + [dict(events[n], name=n, binary=f"{bin_dir}/{n}") for n in names]
-# What the TLS root certificates cost: the SDK loads the native roots when the client is built
-# (rustls-native-certs: here Debian's bundle file plus every file of /etc/ssl/certs). whoami again,
-# with SSL_CERT_FILE naming one bundle file only, then an empty one (no roots at all).
+# What the TLS root certificates cost. The functions trust the five Amazon Trust Services roots
+# built in (shared/src/lambda/sdk.rs); SSL_CERT_FILE is the operator's opt-out to the system's
+# roots (rustls-native-certs). whoami again, with SSL_CERT_FILE naming one bundle file, then an
+# empty one (no roots at all).
 if "whoami" in names:
     whoami = dict(events["whoami"], binary=f"{bin_dir}/whoami")
     bundle = e.get("CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
