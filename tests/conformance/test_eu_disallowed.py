@@ -5,7 +5,7 @@ auth_check and on ask-access, and stores nothing: org/m-eu, org/m-eu-ask, org/m-
 from __future__ import annotations
 
 import pytest
-from huggingface_hub import HfApi
+from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import GatedRepoError
 
 from support import (COMPANY, EP, EU_ASK, EU_M, EU_OPEN, OWNER_R, READER_W, api_path, ask_path, assert_error,
@@ -67,3 +67,14 @@ def test_ask_access_from_the_eu_is_refused_and_stores_nothing_then_works_from_ou
     assert request_of(EU_ASK, "eli")["status"] == "pending"
     assert_error(http("GET", api_path(EU_ASK, suffix="/auth-check"), token=tok("eli"), headers={COUNTRY: "IT"}),
                  403, code="GatedRepo", message=msg_eu_disallowed("model", EU_ASK))
+
+
+def test_a_download_from_the_eu_raises_gated_repo_error_for_an_accepted_user(tmp_path):
+    with pytest.raises(GatedRepoError) as ei:
+        hf_hub_download(EU_M, "config.json", token=tok("eve"), cache_dir=tmp_path / "fr",
+                        headers={COUNTRY: "FR"})
+    assert ei.value.response.status_code == 403
+    assert ei.value.response.headers["x-error-message"] == msg_eu_disallowed("model", EU_M)
+    path = hf_hub_download(EU_M, "config.json", token=tok("eve"), cache_dir=tmp_path / "us",
+                           headers={COUNTRY: "US"})
+    assert (tmp_path / "us").exists() and path
