@@ -7,6 +7,13 @@ BENCH="$ROOT/tests/bench"
 BIN="$ROOT/target/release/gatehouse"
 SERVER_PID=""
 
+# use_workdir NAME: a fresh temp dir in WORK; when the script exits the server is stopped and
+# the dir removed (KEEP=1 keeps it).
+use_workdir() {
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-$1.XXXXXX")
+  trap 'stop_server; if [[ ${KEEP:-0} == 1 ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi' EXIT
+}
+
 build_release() {
   echo "== building the release binary"
   (cd "$ROOT" && cargo build --release -p gatehouse --quiet)

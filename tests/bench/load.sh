@@ -16,12 +16,7 @@ THREADS=${THREADS:-2}
 REPO=owner/gated
 OWNER_TOKEN=hf_bench_owner_write_token
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-load.XXXXXX")
-cleanup() {
-  stop_server
-  if [[ ${KEEP:-0} == 1 ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
+use_workdir load
 
 install_wrk
 build_release

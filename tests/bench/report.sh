@@ -15,12 +15,7 @@ SIZES=${SIZES:-10000 100000}
 REPO=owner/gated
 OWNER_TOKEN=hf_bench_owner_write_token
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-report.XXXXXX")
-cleanup() {
-  stop_server
-  if [[ ${KEEP:-0} == 1 ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
+use_workdir report
 
 build_release
 echo "== $(machine_line)"
