@@ -118,30 +118,51 @@ impl SqliteStore {
         .await
     }
 
-    /// Runs `op` on a reader connection. Each read is a single statement, so it sees one
-    /// consistent snapshot without an explicit transaction.
+    /// Runs `op` on a reader connection, on tokio's blocking pool: for reads whose size has
+    /// no small bound (a repo's files, a page of requests, an org's members). Each read is a
+    /// single statement or transaction, so it sees one consistent snapshot.
     async fn read<T, F>(&self, op: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
-        let slot = Arc::clone(&self.inner.reader_slots)
-            .acquire_owned()
-            .await
-            .map_err(|_| StoreError::Backend("the reader pool is closed".into()))?;
+        let slot = self.reader_slot().await?;
         let inner = Arc::clone(&self.inner);
         blocking(move || {
             let _slot = slot;
-            let db = inner.take_reader()?;
-            let result = op(&db);
-            inner.put_reader(db);
-            result
+            inner.with_reader(op)
         })
         .await
+    }
+
+    /// Runs `op`, a read of a few rows by key, on a reader connection right here. In WAL mode
+    /// a reader never waits for the writer, and such a read takes microseconds: less than
+    /// handing it to the blocking pool and back, which was two thirds of a gated download
+    /// HEAD's CPU (BENCHMARKS.md, section 8).
+    async fn point_read<T, F>(&self, op: F) -> StoreResult<T>
+    where
+        F: FnOnce(&Connection) -> StoreResult<T>,
+    {
+        let _slot = self.reader_slot().await?;
+        self.inner.with_reader(op)
+    }
+
+    async fn reader_slot(&self) -> StoreResult<tokio::sync::OwnedSemaphorePermit> {
+        Arc::clone(&self.inner.reader_slots)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Backend("the reader pool is closed".into()))
     }
 }
 
 impl Inner {
+    fn with_reader<T>(&self, op: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let db = self.take_reader()?;
+        let result = op(&db);
+        self.put_reader(db);
+        result
+    }
+
     /// An idle reader, or a new one: readers are opened lazily, at most one per slot.
     fn take_reader(&self) -> StoreResult<Connection> {
         let idle = self
@@ -427,7 +448,7 @@ impl Store for SqliteStore {
 
     async fn user(&self, name: &Name) -> StoreResult<Option<User>> {
         let name = name.clone();
-        self.read(move |db| select_user(db, &name)).await
+        self.point_read(move |db| select_user(db, &name)).await
     }
 
     async fn create_organization(&self, org: &Organization) -> StoreResult<()> {
@@ -452,7 +473,7 @@ impl Store for SqliteStore {
 
     async fn organization(&self, name: &Name) -> StoreResult<Option<Organization>> {
         let name = name.clone();
-        self.read(move |db| {
+        self.point_read(move |db| {
             let sql = format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE name = ?1");
             Ok(db
                 .prepare_cached(&sql)?
@@ -537,7 +558,7 @@ impl Store for SqliteStore {
 
     async fn account(&self, name: &Name) -> StoreResult<Option<Account>> {
         let name = name.clone();
-        self.read(move |db| {
+        self.point_read(move |db| {
             // One read transaction: both statements see the same snapshot.
             let tx = db.unchecked_transaction()?;
             let Some(user) = select_user(&tx, &name)? else {
@@ -578,7 +599,7 @@ impl Store for SqliteStore {
 
     async fn token(&self, digest: &TokenDigest) -> StoreResult<Option<TokenRecord>> {
         let digest = digest.to_hex();
-        self.read(move |db| {
+        self.point_read(move |db| {
             let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE digest = ?1");
             Ok(db
                 .prepare_cached(&sql)?
@@ -635,7 +656,7 @@ impl Store for SqliteStore {
 
     async fn repo(&self, repo: &RepoRef) -> StoreResult<Option<Repo>> {
         let repo = repo.clone();
-        self.read(move |db| select_repo(db, &repo)).await
+        self.point_read(move |db| select_repo(db, &repo)).await
     }
 
     async fn repo_context(
@@ -645,7 +666,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<RepoContext> {
         let (repo, caller, target) = (repo.clone(), read.caller.cloned(), read.target.cloned());
         let file = read.file.map(str::to_owned);
-        self.read(move |db| {
+        self.point_read(move |db| {
             // One read transaction: every statement sees the same snapshot.
             let tx = db.unchecked_transaction()?;
             let caller_user = match &caller {
@@ -785,7 +806,8 @@ impl Store for SqliteStore {
         user: &Name,
     ) -> StoreResult<Option<AccessRequest>> {
         let (repo, user) = (repo.clone(), user.clone());
-        self.read(move |db| select_request(db, &repo, &user)).await
+        self.point_read(move |db| select_request(db, &repo, &user))
+            .await
     }
 
     async fn insert_request(
