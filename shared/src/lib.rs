@@ -16,6 +16,7 @@ pub mod card;
 pub mod domain;
 pub mod error;
 pub mod lambda;
+pub mod mail;
 pub mod seed;
 pub mod service;
 pub mod store;
