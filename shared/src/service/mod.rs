@@ -4,6 +4,7 @@
 pub mod access;
 pub mod content;
 pub mod identity;
+pub mod notifications;
 pub mod repos;
 
 pub use identity::{Caller, Credentials, RepoView, Viewer, authenticate, visible_repo};
