@@ -789,6 +789,21 @@ impl fmt::Display for Progress {
     }
 }
 
+/// A fresh embedded store in a temporary dir with `yaml` loaded, its blobs under `DIR/blobs`;
+/// for the tests of the layers above the store.
+#[cfg(test)]
+pub(crate) async fn seeded_sqlite(yaml: &str) -> (crate::store::SqliteStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::SqliteStore::open(dir.path()).unwrap();
+    let blobs = crate::blobs::LocalBlobs::new(dir.path().join("blobs"));
+    Seed::parse(yaml)
+        .unwrap()
+        .load(&store, &blobs)
+        .await
+        .unwrap();
+    (store, dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,9 +31,8 @@ pub async fn recipients(store: &dyn Store, repo: &Repo) -> Result<Vec<Email>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::blobs::LocalBlobs;
     use crate::domain::{Name, RepoId, RepoRef, RepoType};
-    use crate::seed::Seed;
+    use crate::seed::seeded_sqlite;
     use crate::store::SqliteStore;
 
     const SEED: &str = "
@@ -69,15 +68,7 @@ repos:
 ";
 
     async fn store() -> (SqliteStore, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path()).unwrap();
-        let blobs = LocalBlobs::new(dir.path().join("blobs"));
-        Seed::parse(SEED)
-            .unwrap()
-            .load(&store, &blobs)
-            .await
-            .unwrap();
-        (store, dir)
+        seeded_sqlite(SEED).await
     }
 
     async fn told(store: &SqliteStore, id: &str) -> Vec<String> {

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use crate::api::{App, DEFAULT_VIEWER_COUNTRY_HEADER, handle};
 use crate::blobs::LocalBlobs;
 use crate::domain::{Name, RepoId, RepoRef, RepoType, RequestStatus};
-use crate::seed::Seed;
-use crate::store::{SqliteStore, Store};
+use crate::seed::seeded_sqlite;
+use crate::store::Store;
 
 const OWNER: &str = "hf_owner_write_000000000";
 const OWNER_READ: &str = "hf_owner_read_0000000000";
@@ -68,14 +68,8 @@ impl Answer {
 }
 
 async fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
+    let (store, dir) = seeded_sqlite(SEED).await;
     let blobs = LocalBlobs::new(dir.path().join("blobs"));
-    Seed::parse(SEED)
-        .unwrap()
-        .load(&store, &blobs)
-        .await
-        .unwrap();
     Server {
         app: App {
             store: Arc::new(store),
