@@ -45,6 +45,9 @@ pub struct StoreArgs {
     /// under the data dir. With it, a download redirects to a presigned URL of the blob.
     #[arg(long, global = true, env = "GATEHOUSE_BLOB_BUCKET")]
     blob_bucket: Option<String>,
+    /// The AWS SDK's configuration, loaded once for DynamoDB and S3 alike.
+    #[arg(skip)]
+    sdk: tokio::sync::OnceCell<aws_config::SdkConfig>,
 }
 
 impl StoreArgs {
@@ -75,9 +78,8 @@ impl StoreArgs {
                         .map_err(|e| format!("invalid --cursor-key: {e}"))?,
                     None => CursorKey::random(),
                 };
-                let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-                let store =
-                    DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table, cursor_key);
+                let sdk = self.sdk().await;
+                let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table, cursor_key);
                 if self.create_table && store.create_table_if_missing().await? {
                     tracing::info!(table = store.table_name(), "created the DynamoDB table");
                 }
@@ -86,13 +88,20 @@ impl StoreArgs {
         }
     }
 
+    /// Region, credentials and endpoints, found the way the AWS SDK finds them everywhere.
+    async fn sdk(&self) -> &aws_config::SdkConfig {
+        self.sdk
+            .get_or_init(|| aws_config::load_defaults(aws_config::BehaviorVersion::latest()))
+            .await
+    }
+
     /// Where file blobs are written and read: the bucket, found the way the AWS SDK finds S3
     /// everywhere (`AWS_ENDPOINT_URL_S3` for an emulator), or `DATA_DIR/blobs`.
     pub async fn blobs(&self, data_dir: &Path) -> Arc<dyn BlobStore> {
         match &self.blob_bucket {
             Some(bucket) => {
-                let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-                Arc::new(S3Blobs::new(aws_sdk_s3::Client::new(&sdk), bucket))
+                let sdk = self.sdk().await;
+                Arc::new(S3Blobs::new(aws_sdk_s3::Client::new(sdk), bucket))
             }
             None => Arc::new(LocalBlobs::new(data_dir.join("blobs"))),
         }

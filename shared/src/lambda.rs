@@ -43,6 +43,8 @@ pub struct FunctionConfig {
     /// `VIEWER_COUNTRY_HEADER` (optional): the request header with the viewer's country code,
     /// `cloudfront-viewer-country` without it.
     pub viewer_country_header: HeaderName,
+    /// `BLOB_BUCKET` (the edge worker's only): the S3 bucket of file blobs.
+    pub blob_bucket: Option<String>,
 }
 
 impl fmt::Debug for FunctionConfig {
@@ -51,6 +53,7 @@ impl fmt::Debug for FunctionConfig {
             .field("table_name", &self.table_name)
             .field("public_url", &self.public_url)
             .field("viewer_country_header", &self.viewer_country_header)
+            .field("blob_bucket", &self.blob_bucket)
             .finish_non_exhaustive()
     }
 }
@@ -81,7 +84,8 @@ impl FunctionConfig {
                 reason: error.to_string(),
             }
         })?;
-        let public_url = var("PUBLIC_URL").filter(|url| !url.trim().is_empty());
+        let optional = |name: &str| var(name).filter(|value| !value.trim().is_empty());
+        let public_url = optional("PUBLIC_URL");
         if let Some(url) = &public_url {
             let valid = url.starts_with("https://") || url.starts_with("http://");
             if !valid || HeaderValue::from_str(url).is_err() {
@@ -104,6 +108,7 @@ impl FunctionConfig {
             cursor_key,
             public_url,
             viewer_country_header,
+            blob_bucket: optional("BLOB_BUCKET"),
         })
     }
 }
@@ -139,9 +144,9 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
 /// so no other function carries the S3 client.
 pub async fn app_with_blobs_from_env() -> Result<App, ConfigError> {
     let config = FunctionConfig::from_env()?;
-    let bucket = std::env::var("BLOB_BUCKET")
-        .ok()
-        .filter(|bucket| !bucket.trim().is_empty())
+    let bucket = config
+        .blob_bucket
+        .clone()
         .ok_or(ConfigError::Missing("BLOB_BUCKET"))?;
     let sdk = sdk_config().await;
     let blobs = S3Blobs::new(aws_sdk_s3::Client::new(&sdk), bucket);
@@ -309,6 +314,14 @@ mod tests {
             FunctionConfig::from_vars(vars(&[("TABLE_NAME", "t"), ("CURSOR_KEY", SECRET)]))
                 .unwrap();
         assert_eq!(without_url.public_url, None);
+        assert_eq!(without_url.blob_bucket, None);
+        let edge = FunctionConfig::from_vars(vars(&[
+            ("TABLE_NAME", "t"),
+            ("CURSOR_KEY", SECRET),
+            ("BLOB_BUCKET", "blobs-123"),
+        ]))
+        .unwrap();
+        assert_eq!(edge.blob_bucket.as_deref(), Some("blobs-123"));
     }
 
     #[test]
