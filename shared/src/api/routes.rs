@@ -56,7 +56,6 @@ impl Handler {
     ];
 
     /// The Lambda function that runs this handler: crate `functions/<name>`, binary `<name>`.
-    /// The content handlers share the edge worker.
     pub const fn function_name(self) -> &'static str {
         match self {
             Handler::WhoAmI => "whoami",

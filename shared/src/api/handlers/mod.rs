@@ -27,25 +27,29 @@ pub async fn run(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Respons
         .repo
         .as_ref()
         .expect("every other route names a repo");
-    match (matched.handler, matched.revision.as_deref()) {
-        (Handler::ResolveFile, Some(revision)) => {
+    let revision = || {
+        matched
+            .revision
+            .as_deref()
+            .expect("the content routes name a revision")
+    };
+    // These read the repo their own way: content with the gate before any file or revision
+    // check, a review or a grant with the request its body names.
+    match matched.handler {
+        Handler::ResolveFile => {
             let path = matched
                 .path
                 .as_ref()
                 .expect("the resolve route names a file");
-            return content::resolve(exchange, credentials, repo, revision, path).await;
+            return content::resolve(exchange, credentials, repo, revision(), path).await;
         }
-        (Handler::RevisionInfo, Some(revision)) => {
-            return content::revision_info(exchange, credentials, repo, revision).await;
+        Handler::RevisionInfo => {
+            return content::revision_info(exchange, credentials, repo, revision()).await;
         }
-        (Handler::ListTree, Some(revision)) => {
+        Handler::ListTree => {
             let folder = matched.path.as_ref();
-            return content::tree(exchange, credentials, repo, revision, folder).await;
+            return content::tree(exchange, credentials, repo, revision(), folder).await;
         }
-        _ => {}
-    }
-    // A review or a grant names a request in its body: its records are read with the repo's.
-    match matched.handler {
         Handler::HandleRequest => return requests::handle(exchange, credentials, repo).await,
         Handler::GrantAccess => return requests::grant(exchange, credentials, repo).await,
         _ => {}
