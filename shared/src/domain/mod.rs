@@ -23,7 +23,7 @@ pub use request::{
     AccessRequest, AlreadyInStatus, Answers, AuditAction, AuditRecord, Contact, RequestState,
     RequestStatus, RequestTarget, Review,
 };
-pub use time::Timestamp;
+pub use time::{Day, Timestamp};
 pub use token::{TokenDigest, TokenRole, TokenSecret, TokenSecretError, check_token_name};
 pub use user::{
     Email, MAX_FULLNAME_CHARS, Member, Name, NameError, Namespace, OrgRole, Organization, User,

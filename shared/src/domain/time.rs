@@ -43,10 +43,44 @@ impl Timestamp {
             .unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
-    /// The UTC calendar day, `YYYY-MM-DD`.
-    pub fn day(self) -> String {
-        let date = self.datetime().date();
-        format!(
+    /// The UTC calendar day it falls on.
+    pub fn day(self) -> Day {
+        Day(self.datetime().date())
+    }
+}
+
+/// A UTC calendar day, written `YYYY-MM-DD`: what the daily digest covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Day(time::Date);
+
+impl Day {
+    pub fn parse(text: &str) -> Option<Self> {
+        time::Date::parse(text, format_description!("[year]-[month]-[day]"))
+            .ok()
+            .map(Self)
+    }
+
+    /// The day before, if the calendar has one.
+    pub fn previous(self) -> Option<Self> {
+        self.0.previous_day().map(Self)
+    }
+
+    /// Its first millisecond.
+    pub fn start(self) -> Timestamp {
+        Timestamp::from_datetime(self.0.midnight().assume_utc())
+    }
+
+    /// The first millisecond after it (the next day's start).
+    pub fn end(self) -> Timestamp {
+        Timestamp(self.start().0 + 24 * 60 * 60 * 1000)
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let date = self.0;
+        write!(
+            f,
             "{:04}-{:02}-{:02}",
             date.year(),
             u8::from(date.month()),
@@ -94,7 +128,7 @@ mod tests {
     fn a_bare_date_means_midnight_utc() {
         let at = Timestamp::parse("2024-05-01").unwrap();
         assert_eq!(at.to_string(), "2024-05-01T00:00:00.000Z");
-        assert_eq!(at.day(), "2024-05-01");
+        assert_eq!(at.day().to_string(), "2024-05-01");
     }
 
     #[test]
@@ -102,5 +136,21 @@ mod tests {
         assert!(Timestamp::parse("2024-05-01T10:00:00+00:00").is_none());
         assert!(Timestamp::parse("2024-05-01T10:00:00").is_none());
         assert!(Timestamp::parse("yesterday").is_none());
+    }
+
+    #[test]
+    fn a_day_spans_from_its_midnight_to_the_next() {
+        let day = Day::parse("2024-02-29").unwrap();
+        assert_eq!(day.to_string(), "2024-02-29");
+        assert_eq!(day.start().to_string(), "2024-02-29T00:00:00.000Z");
+        assert_eq!(day.end().to_string(), "2024-03-01T00:00:00.000Z");
+        assert_eq!(day.previous().unwrap().to_string(), "2024-02-28");
+        assert_eq!(
+            Timestamp::parse("2024-02-29T23:59:59.999Z").unwrap().day(),
+            day
+        );
+        for bad in ["2023-02-29", "2024-2-1", "yesterday", ""] {
+            assert_eq!(Day::parse(bad), None, "{bad}");
+        }
     }
 }

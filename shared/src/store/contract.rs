@@ -4,7 +4,7 @@
 //! Run them all with [`store_contract_tests!`](crate::store_contract_tests).
 
 use crate::domain::{
-    AccessRequest, Answers, AuditAction, AuditRecord, Contact, Email, GateMode, Name,
+    AccessRequest, Answers, AuditAction, AuditRecord, Contact, Day, Email, GateMode, Name,
     NotificationsMode, ObjectId, OrgRole, Organization, Repo, RepoId, RepoRef, RepoType,
     RequestState, RequestStatus, RequestTarget, Timestamp, TokenRole, TokenSecret, User,
     Visibility,
@@ -68,6 +68,8 @@ macro_rules! store_contract_tests {
             listing_keeps_repos_and_repo_types_apart,
             a_malformed_cursor_is_refused,
             the_audit_trail_lists_a_requests_changes_in_order,
+            pending_requests_are_found_by_the_day_they_became_pending,
+            a_marker_is_claimed_once_until_released_or_expired,
             a_store_is_empty_until_something_is_stored,
         ]);
     };
@@ -901,7 +903,12 @@ pub async fn a_repo_context_holds_the_named_file_of_main<S: Store>(store: S) {
     assert_eq!(context.file, Some(file("config.json", 2)));
     assert_eq!(context.repo, store.repo(&m).await.unwrap());
 
-    for missing in ["weights", "config.jso", "Config.json", "weights/model.bin/x"] {
+    for missing in [
+        "weights",
+        "config.jso",
+        "Config.json",
+        "weights/model.bin/x",
+    ] {
         let context = file_of(&m, Some(&alice), missing).await;
         assert_eq!(context.file, None, "{missing}");
         assert!(context.repo.is_some());
@@ -1542,6 +1549,101 @@ pub async fn the_audit_trail_lists_a_requests_changes_in_order<S: Store>(store: 
         [requested(&bob)]
     );
     assert_eq!(store.audit_trail(&m, ObjectId::random()).await.unwrap(), []);
+}
+
+pub async fn pending_requests_are_found_by_the_day_they_became_pending<S: Store>(store: S) {
+    let (m, d) = (model("acme/m"), repo_ref(RepoType::Dataset, "acme/m"));
+    given_repo(&store, &m).await;
+    given_repo(&store, &d).await;
+    given_users(&store, &["alice", "bob", "carol", "dave", "erin"]).await;
+    let monday = Day::parse("2026-03-02").unwrap();
+    let tuesday = Day::parse("2026-03-03").unwrap();
+    let hour =
+        |day: Day, hours: i64| Timestamp::from_millis(day.start().millis() + hours * 3_600_000);
+
+    let alice = given_request(&store, &m, "alice", hour(monday, 10)).await;
+    let bob = given_request(&store, &d, "bob", hour(monday, 9)).await;
+    let carol = given_request(&store, &m, "carol", tuesday.start()).await;
+    // Accepted the day it was made: no longer pending, so in no day's list.
+    let dave = given_request(&store, &m, "dave", hour(monday, 11)).await;
+    let (accepted, acceptance) = reviewed(
+        &dave,
+        RequestStatus::Accepted,
+        "owner",
+        None,
+        hour(monday, 12),
+    );
+    store.update_request(&accepted, &acceptance).await.unwrap();
+    // Rejected on Monday, moved back to pending on Tuesday: Tuesday's.
+    let erin = given_request(&store, &m, "erin", hour(monday, 1)).await;
+    let (rejected, rejection) = reviewed(
+        &erin,
+        RequestStatus::Rejected,
+        "owner",
+        Some("No"),
+        hour(monday, 2),
+    );
+    store.update_request(&rejected, &rejection).await.unwrap();
+    let (reopened, reopening) = reviewed(
+        &rejected,
+        RequestStatus::Pending,
+        "owner",
+        None,
+        hour(tuesday, 3),
+    );
+    store.update_request(&reopened, &reopening).await.unwrap();
+    // An update that keeps it pending (new answers) keeps the day it became pending.
+    let mut still = alice.clone();
+    still.version += 1;
+    still.updated_at = hour(tuesday, 4);
+    still.contact.fullname = "Alice Liddell".into();
+    let stays = AuditRecord::changed(
+        AuditAction::Requested,
+        Some(&alice.user),
+        &alice,
+        &still,
+        still.updated_at,
+    );
+    store.update_request(&still, &stays).await.unwrap();
+
+    assert_eq!(store.pending_on(monday).await.unwrap(), [bob, still]);
+    assert_eq!(store.pending_on(tuesday).await.unwrap(), [carol, reopened]);
+    assert_eq!(
+        store.pending_on(monday.previous().unwrap()).await.unwrap(),
+        []
+    );
+}
+
+pub async fn a_marker_is_claimed_once_until_released_or_expired<S: Store>(store: S) {
+    let later = Timestamp::from_millis(Timestamp::now().millis() + 3_600_000);
+    assert!(store.claim_marker("alert#1#1", later).await.unwrap());
+    assert!(!store.claim_marker("alert#1#1", later).await.unwrap());
+    assert!(store.claim_marker("alert#1#2", later).await.unwrap());
+
+    store.release_marker("alert#1#1").await.unwrap();
+    assert!(store.claim_marker("alert#1#1", later).await.unwrap());
+    // Releasing what is not claimed is no error.
+    store.release_marker("never-claimed").await.unwrap();
+
+    let expired = Timestamp::from_millis(Timestamp::now().millis() - 1_000);
+    assert!(
+        store
+            .claim_marker("digest#2026-03-02", expired)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_marker("digest#2026-03-02", later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .claim_marker("digest#2026-03-02", later)
+            .await
+            .unwrap()
+    );
 }
 
 pub async fn a_store_is_empty_until_something_is_stored<S: Store>(store: S) {

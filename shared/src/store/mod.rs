@@ -27,7 +27,7 @@ pub mod contract;
 use async_trait::async_trait;
 
 use crate::domain::{
-    AccessRequest, AuditRecord, Email, GateMode, Member, Name, NotificationsMode, ObjectId,
+    AccessRequest, AuditRecord, Day, Email, GateMode, Member, Name, NotificationsMode, ObjectId,
     OrgRole, Organization, Repo, RepoRef, RequestStatus, RequestTarget, Timestamp, TokenDigest,
     TokenRole, User, Visibility,
 };
@@ -305,4 +305,16 @@ pub trait Store: Send + Sync {
         repo: &RepoRef,
         request_id: ObjectId,
     ) -> StoreResult<Vec<AuditRecord>>;
+    /// The requests that became pending on `day` (UTC) and are pending still, across all
+    /// repos, in the order they became pending: what the daily digest reports. Its cost grows
+    /// with them, not with the number of repos. DynamoDB reads an index, which may trail a
+    /// write by a moment.
+    async fn pending_on(&self, day: Day) -> StoreResult<Vec<AccessRequest>>;
+
+    /// Claims a one-time marker: true the first time for `key`, false while that claim
+    /// stands (until `expires_at`; then the key can be claimed again). A redelivered
+    /// notification finds its marker claimed and sends nothing new.
+    async fn claim_marker(&self, key: &str, expires_at: Timestamp) -> StoreResult<bool>;
+    /// Gives a claimed marker back, so that a notification which failed is sent on a retry.
+    async fn release_marker(&self, key: &str) -> StoreResult<()>;
 }

@@ -28,7 +28,7 @@ use super::{
     TokenRecord,
 };
 use crate::domain::{
-    AccessRequest, AuditRecord, Email, Member, Name, NotificationsMode, ObjectId, OrgRole,
+    AccessRequest, AuditRecord, Day, Email, Member, Name, NotificationsMode, ObjectId, OrgRole,
     Organization, Repo, RepoRef, RequestStatus, RequestTarget, Timestamp, TokenDigest, User,
 };
 
@@ -828,8 +828,9 @@ impl Store for SqliteStore {
             }
             let (status, reviewer, reviewed_at, reason) = rows::state_columns(&request.state);
             let sql = format!(
-                "INSERT INTO access_requests ({REQUEST_COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                "INSERT INTO access_requests ({REQUEST_COLUMNS}, pending_since)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+                         CASE WHEN ?8 = 'pending' THEN ?13 END)"
             );
             tx.prepare_cached(&sql)?
                 .execute(params![
@@ -871,7 +872,9 @@ impl Store for SqliteStore {
                     "UPDATE access_requests
                      SET fullname = ?5, email = ?6, answers = ?7, status = ?8, reviewer = ?9,
                          reviewed_at = ?10, rejection_reason = ?11, created_at = ?12,
-                         updated_at = ?13, version = ?14
+                         updated_at = ?13, version = ?14,
+                         pending_since = CASE WHEN ?8 = 'pending'
+                             THEN coalesce(pending_since, ?13) END
                      WHERE repo_type = ?1 AND repo_id = ?2 AND user = ?3 AND id = ?4
                        AND version = ?15",
                 )?
@@ -1002,6 +1005,50 @@ impl Store for SqliteStore {
                 rows::audit,
             )?;
             Ok(records.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn pending_on(&self, day: Day) -> StoreResult<Vec<AccessRequest>> {
+        self.read(move |db| {
+            let sql = format!(
+                "SELECT {REQUEST_COLUMNS} FROM access_requests
+                 WHERE pending_since >= ?1 AND pending_since < ?2
+                 ORDER BY pending_since, repo_type, repo_id, id"
+            );
+            let mut statement = db.prepare_cached(&sql)?;
+            let requests = statement.query_map(
+                params![day.start().millis(), day.end().millis()],
+                rows::request,
+            )?;
+            Ok(requests.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn claim_marker(&self, key: &str, expires_at: Timestamp) -> StoreResult<bool> {
+        let key = key.to_owned();
+        let now = Timestamp::now().millis();
+        self.write(move |tx| {
+            tx.prepare_cached("DELETE FROM markers WHERE expires_at <= ?1")?
+                .execute([now])?;
+            let claimed = tx
+                .prepare_cached(
+                    "INSERT INTO markers (key, expires_at) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO NOTHING",
+                )?
+                .execute(params![key, expires_at.millis()])?;
+            Ok(claimed == 1)
+        })
+        .await
+    }
+
+    async fn release_marker(&self, key: &str) -> StoreResult<()> {
+        let key = key.to_owned();
+        self.write(move |tx| {
+            tx.prepare_cached("DELETE FROM markers WHERE key = ?1")?
+                .execute([key])?;
+            Ok(())
         })
         .await
     }

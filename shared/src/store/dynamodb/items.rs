@@ -25,6 +25,7 @@ pub(super) const KIND: &str = "kind";
 pub(super) const KIND_USER: &str = "user";
 pub(super) const KIND_ORG: &str = "org";
 pub(super) const KIND_REQUEST: &str = "request";
+pub(super) const KIND_MARKER: &str = "marker";
 
 /// Counters on a namespace item: the next join position in an organization, and in a user's
 /// list of organizations.
@@ -414,7 +415,7 @@ pub(super) fn request_item(request: &AccessRequest) -> StoreResult<Item> {
     put(&mut item, GSI3.sk, s(keys::repo_pk(repo)));
     if status == RequestStatus::Pending {
         let since = request.updated_at;
-        put(&mut item, GSI4.pk, s(keys::pending_day_gsi_pk(since)));
+        put(&mut item, GSI4.pk, s(keys::pending_day_gsi_pk(since.day())));
         put(
             &mut item,
             GSI4.sk,

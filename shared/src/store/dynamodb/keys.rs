@@ -5,7 +5,7 @@
 //! hold a `#`: names and repo ids never do, and the free-form parts (token display names,
 //! file paths) always come last.
 
-use crate::domain::{Name, ObjectId, RepoRef, RequestStatus, Timestamp};
+use crate::domain::{Day, Name, ObjectId, RepoRef, RequestStatus, Timestamp};
 
 pub(super) const PK: &str = "PK";
 pub(super) const SK: &str = "SK";
@@ -151,9 +151,16 @@ pub(super) fn request_id_gsi_pk(id: ObjectId) -> String {
     format!("REQUEST#{id}")
 }
 
-pub(super) fn pending_day_gsi_pk(since: Timestamp) -> String {
-    format!("PENDING#{}", since.day())
+pub(super) fn pending_day_gsi_pk(day: Day) -> String {
+    format!("PENDING#{day}")
 }
+
+/// A one-time marker's partition key (its sort key is [`MARKER_SK`]).
+pub(super) fn marker_pk(key: &str) -> String {
+    format!("MARKER#{key}")
+}
+
+pub(super) const MARKER_SK: &str = "MARKER";
 
 pub(super) fn pending_day_gsi_sk(since: Timestamp, repo: &RepoRef, id: ObjectId) -> String {
     format!(

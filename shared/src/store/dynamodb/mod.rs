@@ -41,8 +41,8 @@ use rand::Rng;
 pub use self::cursor::CursorKey;
 use self::error::{Cancelled, backend, build};
 use self::items::{
-    Item, KIND, KIND_ORG, KIND_USER, MEMBER_SEQ, MembershipItem, NOTIFICATIONS_MODE, ORG_SEQ,
-    REPO_REV, REQUEST_ID, REQUEST_OPTIONAL, Reader, check_item, key, n, s,
+    Item, KIND, KIND_MARKER, KIND_ORG, KIND_USER, MEMBER_SEQ, MembershipItem, NOTIFICATIONS_MODE,
+    ORG_SEQ, REPO_REV, REQUEST_ID, REQUEST_OPTIONAL, Reader, check_item, key, n, s,
 };
 use self::keys::{AuditPhase, GSI1, GSI2, GSI3, GSI4, Gsi, PK, SK};
 use super::{
@@ -50,8 +50,8 @@ use super::{
     RepoContext, SettingsUpdate, Store, StoreError, StoreResult, TargetRecords, TokenRecord,
 };
 use crate::domain::{
-    AccessRequest, AuditRecord, Member, Name, NotificationsMode, ObjectId, OrgRole, Organization,
-    Repo, RepoRef, RequestStatus, RequestTarget, Timestamp, TokenDigest, User,
+    AccessRequest, AuditRecord, Day, Member, Name, NotificationsMode, ObjectId, OrgRole,
+    Organization, Repo, RepoRef, RequestStatus, RequestTarget, Timestamp, TokenDigest, User,
 };
 
 /// Tries of a transaction that other transactions keep cancelling, before `Conflict`.
@@ -1523,5 +1523,51 @@ impl Store for DynamoStore {
         .iter()
         .map(items::audit_from)
         .collect()
+    }
+
+    async fn pending_on(&self, day: Day) -> StoreResult<Vec<AccessRequest>> {
+        self.query_all(Some(GSI4), keys::pending_day_gsi_pk(day), None)
+            .await?
+            .iter()
+            .map(items::request_from)
+            .collect()
+    }
+
+    async fn claim_marker(&self, marker: &str, expires_at: Timestamp) -> StoreResult<bool> {
+        let mut item = key(keys::marker_pk(marker), keys::MARKER_SK);
+        item.insert(KIND.into(), s(KIND_MARKER));
+        // TTL deletes an expired item within days, not at once: the condition lets a key
+        // whose claim has run out be claimed again before that.
+        item.insert(keys::TTL_ATTRIBUTE.into(), n(expires_at.millis() / 1000));
+        let put = self
+            .client()
+            .put_item()
+            .table_name(self.table_name())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk) OR #expires <= :now")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#expires", keys::TTL_ATTRIBUTE)
+            .expression_attribute_values(":now", n(Timestamp::now().millis() / 1000));
+        match send_single(|| put.clone().send()).await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(backend("PutItem", e)),
+        }
+    }
+
+    async fn release_marker(&self, marker: &str) -> StoreResult<()> {
+        self.client()
+            .delete_item()
+            .table_name(self.table_name())
+            .set_key(Some(key(keys::marker_pk(marker), keys::MARKER_SK)))
+            .send()
+            .await
+            .map_err(|e| backend("DeleteItem", e))?;
+        Ok(())
     }
 }

@@ -493,12 +493,12 @@ async fn a_pending_request_is_in_the_pending_by_day_index_until_it_leaves_pendin
     let first_day = day_of(&stored);
     assert_eq!(
         first_day.0.as_deref(),
-        Some(keys::pending_day_gsi_pk(pending.created_at).as_str())
+        Some(keys::pending_day_gsi_pk(pending.created_at.day()).as_str())
     );
     let listed = store
         .query_all(
             Some(GSI4),
-            keys::pending_day_gsi_pk(pending.created_at),
+            keys::pending_day_gsi_pk(pending.created_at.day()),
             None,
         )
         .await
@@ -547,7 +547,7 @@ async fn a_pending_request_is_in_the_pending_by_day_index_until_it_leaves_pendin
         .unwrap();
     assert_eq!(
         day_of(&stored).0.as_deref(),
-        Some(keys::pending_day_gsi_pk(later).as_str())
+        Some(keys::pending_day_gsi_pk(later.day()).as_str())
     );
     assert_eq!(
         store.access_request(&m, &pending.user).await.unwrap(),

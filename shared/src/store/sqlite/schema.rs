@@ -111,6 +111,28 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX audit_by_request ON audit (repo_type, repo_id, request_id, seq);
     ",
+    // 2: notifications. A request's pending_since is when it became pending, kept while it
+    // stays pending and cleared when it leaves (the daily digest's index, like DynamoDB's
+    // pending-by-day index); markers make a notification one-time; a change feed's position
+    // survives a restart.
+    "
+    ALTER TABLE access_requests ADD COLUMN pending_since INTEGER;
+    UPDATE access_requests SET pending_since = updated_at WHERE status = 'pending';
+    CREATE INDEX access_requests_pending
+        ON access_requests (pending_since, repo_type, repo_id, id)
+        WHERE pending_since IS NOT NULL;
+
+    CREATE TABLE markers (
+        key        TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX markers_by_expiry ON markers (expires_at);
+
+    CREATE TABLE feed_positions (
+        feed TEXT PRIMARY KEY,
+        seq  INTEGER NOT NULL
+    ) STRICT;
+    ",
 ];
 
 /// The schema version this build writes.
