@@ -137,6 +137,47 @@ impl Mailer for SesMailer {
     }
 }
 
+/// A mailer for tests: keeps what it is given, and fails for the addresses it is told to.
+#[cfg(test)]
+#[derive(Default)]
+pub(crate) struct RecordingMailer {
+    sent: std::sync::Mutex<Vec<Mail>>,
+    refused: std::sync::Mutex<Vec<String>>,
+}
+
+#[cfg(test)]
+impl RecordingMailer {
+    pub(crate) fn sent(&self) -> Vec<Mail> {
+        self.sent.lock().unwrap().clone()
+    }
+
+    /// From now on, a mail to `address` fails (and is not kept).
+    pub(crate) fn refuse(&self, address: &str) {
+        self.refused.lock().unwrap().push(address.to_owned());
+    }
+
+    pub(crate) fn accept_all(&self) {
+        self.refused.lock().unwrap().clear();
+    }
+}
+
+#[cfg(test)]
+#[async_trait]
+impl Mailer for RecordingMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        let refused = self.refused.lock().unwrap();
+        if mail
+            .to
+            .iter()
+            .any(|to| refused.iter().any(|r| r == to.as_str()))
+        {
+            return Err(MailError::Send("refused by the test".into()));
+        }
+        self.sent.lock().unwrap().push(mail.clone());
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

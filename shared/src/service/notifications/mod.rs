@@ -1,18 +1,70 @@
-//! Who hears about a repo's new access requests, as on the Hub: the repo's custom address if
-//! it has one; else its owner, for a user's repo; else the first five admins of the
-//! organization, in the order they joined.
+//! Telling people about access requests, as the Hub does. A repo reviewed by hand tells its
+//! managers about new pending requests: at once ([`alert_new_request`], fed by the store's
+//! change feed) or in a daily digest ([`send_digest`]). Who is told: the repo's custom address
+//! if it has one; else its owner, for a user's repo; else the first five admins of the
+//! organization, in the order they joined ([`recipients`]).
+//!
+//! Each mail is sent once: a one-time marker in the store is claimed before sending, and given
+//! back if the mail fails, so a redelivered change or a rerun sends nothing twice and a
+//! failed mail is sent on the retry.
 
-use crate::domain::{Email, OrgRole, Repo};
-use crate::error::Result;
-use crate::store::Store;
+mod alert;
+mod digest;
+mod mails;
+
+pub use alert::{AlertOutcome, alert_new_request};
+pub use digest::{DigestReport, send_digest};
+
+use crate::domain::{Email, OrgRole, Repo, Timestamp};
+use crate::mail::{MailError, Mailer};
+use crate::store::{Store, StoreError, StoreResult};
 
 /// How many of an organization's admins are told, at most.
 pub const MAX_ADMIN_RECIPIENTS: usize = 5;
 
+/// How long a sent mail's marker is kept: longer than a stream keeps a record (24 hours) and
+/// than anyone would rerun a day's digest.
+const MARKER_LIFETIME_MILLIS: i64 = 14 * 24 * 60 * 60 * 1000;
+
+/// What telling people needs: the store, a mailer, and the site's public address for links.
+#[derive(Clone, Copy)]
+pub struct Notifier<'a> {
+    pub store: &'a dyn Store,
+    pub mailer: &'a dyn Mailer,
+    /// The public base URL of the site, such as `https://hub.example.com`.
+    pub site: &'a str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+}
+
+impl Notifier<'_> {
+    /// Sends `mail` unless the marker `key` was claimed already; false when it was. A mail that
+    /// fails gives the marker back, so a retry sends it.
+    async fn send_once(&self, key: &str, mail: &crate::mail::Mail) -> Result<bool, NotifyError> {
+        let expires = Timestamp::from_millis(Timestamp::now().millis() + MARKER_LIFETIME_MILLIS);
+        if !self.store.claim_marker(key, expires).await? {
+            return Ok(false);
+        }
+        if let Err(error) = self.mailer.send(mail).await {
+            if let Err(release) = self.store.release_marker(key).await {
+                tracing::error!(%key, error = %release, "a failed mail's marker could not be given back; it will not be retried");
+            }
+            return Err(error.into());
+        }
+        Ok(true)
+    }
+}
+
 /// The addresses to tell about `repo`'s new requests: none when nobody it would go to has an
 /// address. Admins without an address are passed over, so they do not take the place of one
 /// who can be told.
-pub async fn recipients(store: &dyn Store, repo: &Repo) -> Result<Vec<Email>> {
+pub async fn recipients(store: &dyn Store, repo: &Repo) -> StoreResult<Vec<Email>> {
     if let Some(email) = &repo.notifications_email {
         return Ok(vec![email.clone()]);
     }

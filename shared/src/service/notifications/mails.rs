@@ -1,0 +1,143 @@
+//! The notification mails, each in plain text and in HTML, from the templates under
+//! `shared/templates/mail/`. The HTML ones escape every value, so nothing a requester typed
+//! becomes markup; lettre keeps it out of the headers.
+
+use askama::Template;
+
+use crate::domain::{AccessRequest, Day, Email, RepoRef};
+use crate::mail::{Mail, MailError};
+
+/// A request as a mail shows it: every value already text.
+pub(super) struct RequestLines {
+    user: String,
+    fullname: String,
+    email: String,
+    at: String,
+    answers: Vec<(String, String)>,
+}
+
+impl RequestLines {
+    pub(super) fn new(request: &AccessRequest) -> Self {
+        let answers = request.answers.0.iter().map(|(label, value)| {
+            let value = match value {
+                serde_json::Value::String(text) => text.clone(),
+                serde_json::Value::Bool(true) => "yes".to_owned(),
+                serde_json::Value::Bool(false) => "no".to_owned(),
+                other => other.to_string(),
+            };
+            (label.clone(), value)
+        });
+        Self {
+            user: request.user.to_string(),
+            fullname: request.contact.fullname.clone(),
+            email: request
+                .contact
+                .email
+                .as_ref()
+                .map_or_else(|| "(none given)".to_owned(), |email| email.to_string()),
+            at: request.updated_at.to_string(),
+            answers: answers.collect(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "mail/new_request.txt")]
+struct NewRequestText<'a> {
+    repo: &'a RepoRef,
+    request: &'a RequestLines,
+    review_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/new_request.html")]
+struct NewRequestHtml<'a> {
+    repo: &'a RepoRef,
+    request: &'a RequestLines,
+    review_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/digest.txt")]
+struct DigestText<'a> {
+    repo: &'a RepoRef,
+    day: Day,
+    requests: &'a [RequestLines],
+    review_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/digest.html")]
+struct DigestHtml<'a> {
+    repo: &'a RepoRef,
+    day: Day,
+    requests: &'a [RequestLines],
+    review_url: &'a str,
+}
+
+/// Where a repo's managers review its requests: its settings page.
+pub(super) fn review_url(site: &str, repo: &RepoRef) -> String {
+    format!("{}{}/settings", site.trim_end_matches('/'), repo.web_path())
+}
+
+/// The real-time alert of one new pending request.
+pub(super) fn new_request(
+    to: Vec<Email>,
+    site: &str,
+    request: &AccessRequest,
+) -> Result<Mail, MailError> {
+    let (repo, lines) = (&request.repo, RequestLines::new(request));
+    let review_url = review_url(site, repo);
+    Ok(Mail {
+        to,
+        subject: format!("New access request to {} from {}", repo.id, request.user),
+        text: render(&NewRequestText {
+            repo,
+            request: &lines,
+            review_url: &review_url,
+        })?,
+        html: render(&NewRequestHtml {
+            repo,
+            request: &lines,
+            review_url: &review_url,
+        })?,
+    })
+}
+
+/// One repo's daily digest: the requests that became pending on `day`.
+pub(super) fn digest(
+    to: Vec<Email>,
+    site: &str,
+    repo: &RepoRef,
+    day: Day,
+    requests: &[&AccessRequest],
+) -> Result<Mail, MailError> {
+    let lines: Vec<_> = requests.iter().map(|r| RequestLines::new(r)).collect();
+    let review_url = review_url(site, repo);
+    let count = match lines.len() {
+        1 => "1 new access request".to_owned(),
+        n => format!("{n} new access requests"),
+    };
+    Ok(Mail {
+        to,
+        subject: format!("{count} to {} on {day}", repo.id),
+        text: render(&DigestText {
+            repo,
+            day,
+            requests: &lines,
+            review_url: &review_url,
+        })?,
+        html: render(&DigestHtml {
+            repo,
+            day,
+            requests: &lines,
+            review_url: &review_url,
+        })?,
+    })
+}
+
+fn render(template: &impl Template) -> Result<String, MailError> {
+    template
+        .render()
+        .map_err(|e| MailError::Build(e.to_string()))
+}
