@@ -33,6 +33,7 @@ use crate::domain::{
 };
 
 pub use cursor::Cursor;
+pub use dynamodb::stream;
 pub use dynamodb::{CursorKey, DynamoStore};
 pub use sqlite::SqliteStore;
 

@@ -11,9 +11,11 @@
 mod alert;
 mod digest;
 mod mails;
+mod stream;
 
 pub use alert::{AlertOutcome, alert_new_request};
 pub use digest::{DigestReport, send_digest};
+pub use stream::alert_on_records;
 
 use crate::domain::{Email, OrgRole, Repo, Timestamp};
 use crate::mail::{MailError, Mailer};

@@ -17,6 +17,7 @@ mod items;
 mod keys;
 #[cfg(test)]
 mod round_trips;
+pub mod stream;
 mod table;
 #[cfg(test)]
 pub(super) mod tests;
