@@ -147,6 +147,73 @@ impl SqliteStore {
         self.inner.with_reader(op)
     }
 
+    /// The change feed: the requests inserted after `position` (an audit record's sequence
+    /// number), looking at most `limit` audit records on, each with its audit record's number,
+    /// and the position to read on from. A request withdrawn since is left out; one changed
+    /// since is as it is now.
+    pub async fn inserted_requests_after(
+        &self,
+        position: u64,
+        limit: usize,
+    ) -> StoreResult<(Vec<(u64, AccessRequest)>, u64)> {
+        let after = rows::int(position, "feed position")?;
+        let limit = rows::int(limit as u64, "feed page")?;
+        self.read(move |db| {
+            let tx = db.unchecked_transaction()?;
+            let last: Option<i64> = tx
+                .prepare_cached(
+                    "SELECT max(seq) FROM (SELECT seq FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2)",
+                )?
+                .query_row([after, limit], |row| row.get(0))?;
+            let Some(last) = last else {
+                return Ok((Vec::new(), position));
+            };
+            let sql = format!(
+                "WITH inserted AS (
+                     SELECT seq, request_id FROM audit
+                     WHERE seq > ?1 AND seq <= ?2 AND action = 'requested' AND from_status IS NULL
+                 )
+                 SELECT {REQUEST_COLUMNS}, inserted.seq FROM inserted
+                 JOIN access_requests ON access_requests.id = inserted.request_id
+                 ORDER BY inserted.seq"
+            );
+            let mut statement = tx.prepare_cached(&sql)?;
+            let found = statement.query_map([after, last], |row| {
+                let seq: i64 = row.get(14)?;
+                Ok((seq as u64, rows::request(row)?))
+            })?;
+            let found = found.collect::<Result<_, _>>()?;
+            Ok((found, last as u64))
+        })
+        .await
+    }
+
+    /// Where the change feed named `feed` has got to: 0 before its first record.
+    pub async fn feed_position(&self, feed: &str) -> StoreResult<u64> {
+        let feed = feed.to_owned();
+        self.read(move |db| {
+            let seq: Option<i64> = db
+                .prepare_cached("SELECT seq FROM feed_positions WHERE feed = ?1")?
+                .query_row([feed], |row| row.get(0))
+                .optional()?;
+            Ok(seq.map_or(0, |seq| seq as u64))
+        })
+        .await
+    }
+
+    pub async fn save_feed_position(&self, feed: &str, position: u64) -> StoreResult<()> {
+        let (feed, seq) = (feed.to_owned(), rows::int(position, "feed position")?);
+        self.write(move |tx| {
+            tx.prepare_cached(
+                "INSERT INTO feed_positions (feed, seq) VALUES (?1, ?2)
+                 ON CONFLICT (feed) DO UPDATE SET seq = excluded.seq",
+            )?
+            .execute(params![feed, seq])?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn reader_slot(&self) -> StoreResult<tokio::sync::OwnedSemaphorePermit> {
         Arc::clone(&self.inner.reader_slots)
             .acquire_owned()

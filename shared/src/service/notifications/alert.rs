@@ -17,7 +17,7 @@ pub enum AlertOutcome {
 /// request is the one the change carried; the repo is read again, since its settings may have
 /// changed since.
 pub async fn alert_new_request(
-    notifier: Notifier<'_>,
+    notifier: &Notifier,
     request: &AccessRequest,
 ) -> Result<AlertOutcome, NotifyError> {
     use AlertOutcome::NotCalledFor;
@@ -33,11 +33,11 @@ pub async fn alert_new_request(
     if repo.notifications_mode != NotificationsMode::RealTime {
         return Ok(NotCalledFor("the repo's managers chose the daily digest"));
     }
-    let to = recipients(notifier.store, &repo).await?;
+    let to = recipients(notifier.store.as_ref(), &repo).await?;
     if to.is_empty() {
         return Ok(NotCalledFor("nobody to tell has an email address"));
     }
-    let mail = mails::new_request(to, notifier.site, request)?;
+    let mail = mails::new_request(to, &notifier.site, request)?;
     let marker = format!("alert#{}#{}", request.id, request.version);
     Ok(match notifier.send_once(&marker, &mail).await? {
         true => AlertOutcome::Sent,
@@ -51,6 +51,8 @@ mod tests {
     use crate::domain::{Name, RepoId, RepoRef, RepoType};
     use crate::mail::RecordingMailer;
     use crate::seed::seeded_sqlite;
+    use std::sync::Arc;
+
     use crate::store::{SqliteStore, Store};
 
     const SEED: &str = r#"
@@ -76,23 +78,23 @@ requests:
         store.access_request(&repo, &user).await.unwrap().unwrap()
     }
 
-    fn notifier<'a>(store: &'a SqliteStore, mailer: &'a RecordingMailer) -> Notifier<'a> {
+    fn notifier(store: &SqliteStore, mailer: &Arc<RecordingMailer>) -> Notifier {
         Notifier {
-            store,
-            mailer,
-            site: "https://hub.example.com/",
+            store: Arc::new(store.clone()),
+            mailer: mailer.clone(),
+            site: "https://hub.example.com/".into(),
         }
     }
 
     #[tokio::test]
     async fn a_new_pending_request_to_a_real_time_repo_is_mailed_to_its_managers_once() {
         let (store, _dir) = seeded_sqlite(SEED).await;
-        let mailer = RecordingMailer::default();
+        let mailer = Arc::new(RecordingMailer::default());
         let request = request_on(&store, "owner/live").await;
 
-        let outcome = alert_new_request(notifier(&store, &mailer), &request).await;
+        let outcome = alert_new_request(&notifier(&store, &mailer), &request).await;
         assert_eq!(outcome.unwrap(), AlertOutcome::Sent);
-        let again = alert_new_request(notifier(&store, &mailer), &request).await;
+        let again = alert_new_request(&notifier(&store, &mailer), &request).await;
         assert_eq!(again.unwrap(), AlertOutcome::AlreadySent);
 
         let sent = mailer.sent();
@@ -137,13 +139,13 @@ requests:
     #[tokio::test]
     async fn a_new_version_of_the_request_is_a_new_alert() {
         let (store, _dir) = seeded_sqlite(SEED).await;
-        let mailer = RecordingMailer::default();
+        let mailer = Arc::new(RecordingMailer::default());
         let mut request = request_on(&store, "owner/live").await;
-        alert_new_request(notifier(&store, &mailer), &request)
+        alert_new_request(&notifier(&store, &mailer), &request)
             .await
             .unwrap();
         request.version += 1;
-        let outcome = alert_new_request(notifier(&store, &mailer), &request).await;
+        let outcome = alert_new_request(&notifier(&store, &mailer), &request).await;
         assert_eq!(outcome.unwrap(), AlertOutcome::Sent);
         assert_eq!(mailer.sent().len(), 2);
     }
@@ -151,10 +153,10 @@ requests:
     #[tokio::test]
     async fn digest_repos_automatic_repos_and_settled_requests_get_no_alert() {
         let (store, _dir) = seeded_sqlite(SEED).await;
-        let mailer = RecordingMailer::default();
+        let mailer = Arc::new(RecordingMailer::default());
         for repo in ["owner/daily", "owner/auto"] {
             let request = request_on(&store, repo).await;
-            let outcome = alert_new_request(notifier(&store, &mailer), &request).await;
+            let outcome = alert_new_request(&notifier(&store, &mailer), &request).await;
             assert!(
                 matches!(outcome.unwrap(), AlertOutcome::NotCalledFor(_)),
                 "{repo}"
@@ -169,7 +171,7 @@ requests:
                 settled.updated_at,
             )
             .unwrap();
-        let outcome = alert_new_request(notifier(&store, &mailer), &settled).await;
+        let outcome = alert_new_request(&notifier(&store, &mailer), &settled).await;
         assert!(matches!(outcome.unwrap(), AlertOutcome::NotCalledFor(_)));
         assert!(mailer.sent().is_empty());
     }
@@ -177,13 +179,13 @@ requests:
     #[tokio::test]
     async fn a_mail_that_fails_is_sent_on_the_retry() {
         let (store, _dir) = seeded_sqlite(SEED).await;
-        let mailer = RecordingMailer::default();
+        let mailer = Arc::new(RecordingMailer::default());
         let request = request_on(&store, "owner/live").await;
         mailer.refuse("owner@example.com");
-        let failed = alert_new_request(notifier(&store, &mailer), &request).await;
+        let failed = alert_new_request(&notifier(&store, &mailer), &request).await;
         assert!(matches!(failed, Err(NotifyError::Mail(_))));
         mailer.accept_all();
-        let retried = alert_new_request(notifier(&store, &mailer), &request).await;
+        let retried = alert_new_request(&notifier(&store, &mailer), &request).await;
         assert_eq!(retried.unwrap(), AlertOutcome::Sent);
         assert_eq!(mailer.sent().len(), 1);
     }

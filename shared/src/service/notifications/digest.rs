@@ -22,7 +22,7 @@ pub struct DigestReport {
 
 /// Sends the digest of `day`. A failure on one repo does not stop the others; the store
 /// failing to list the day's requests stops the run.
-pub async fn send_digest(notifier: Notifier<'_>, day: Day) -> Result<DigestReport, NotifyError> {
+pub async fn send_digest(notifier: &Notifier, day: Day) -> Result<DigestReport, NotifyError> {
     let pending = notifier.store.pending_on(day).await?;
     let mut report = DigestReport::default();
     for (repo, requests) in by_repo(&pending) {
@@ -52,7 +52,7 @@ fn by_repo(requests: &[AccessRequest]) -> Vec<(RepoRef, Vec<&AccessRequest>)> {
 
 /// `Some(true)` sent, `Some(false)` sent before, `None` when the repo gets no digest.
 async fn digest_of_repo(
-    notifier: Notifier<'_>,
+    notifier: &Notifier,
     day: Day,
     repo: &RepoRef,
     requests: &[&AccessRequest],
@@ -63,11 +63,11 @@ async fn digest_of_repo(
     if stored.gate != GateMode::Manual || stored.notifications_mode != NotificationsMode::Bulk {
         return Ok(None);
     }
-    let to = recipients(notifier.store, &stored).await?;
+    let to = recipients(notifier.store.as_ref(), &stored).await?;
     if to.is_empty() {
         return Ok(None);
     }
-    let mail = mails::digest(to, notifier.site, repo, day, requests)?;
+    let mail = mails::digest(to, &notifier.site, repo, day, requests)?;
     let marker = format!("digest#{day}#{}#{}", repo.repo_type.as_str(), repo.id);
     Ok(Some(notifier.send_once(&marker, &mail).await?))
 }
@@ -77,6 +77,8 @@ mod tests {
     use super::*;
     use crate::mail::RecordingMailer;
     use crate::seed::seeded_sqlite;
+    use std::sync::Arc;
+
     use crate::store::SqliteStore;
 
     const SEED: &str = "
@@ -112,11 +114,11 @@ requests:
         Day::parse(text).unwrap()
     }
 
-    fn notifier<'a>(store: &'a SqliteStore, mailer: &'a RecordingMailer) -> Notifier<'a> {
+    fn notifier(store: &SqliteStore, mailer: &Arc<RecordingMailer>) -> Notifier {
         Notifier {
-            store,
-            mailer,
-            site: "http://127.0.0.1:8080",
+            store: Arc::new(store.clone()),
+            mailer: mailer.clone(),
+            site: "http://127.0.0.1:8080".into(),
         }
     }
 
@@ -137,9 +139,9 @@ requests:
     #[tokio::test]
     async fn each_digest_repo_with_new_pending_requests_gets_one_mail_for_the_day() {
         let (store, _dir) = seeded_sqlite(SEED).await;
-        let mailer = RecordingMailer::default();
+        let mailer = Arc::new(RecordingMailer::default());
 
-        let report = send_digest(notifier(&store, &mailer), day("2026-03-02"))
+        let report = send_digest(&notifier(&store, &mailer), day("2026-03-02"))
             .await
             .unwrap();
         assert_eq!(
@@ -191,19 +193,19 @@ requests:
     #[tokio::test]
     async fn a_day_already_sent_sends_nothing_again_and_the_next_day_has_its_own() {
         let (store, _dir) = seeded_sqlite(SEED).await;
-        let mailer = RecordingMailer::default();
-        send_digest(notifier(&store, &mailer), day("2026-03-02"))
+        let mailer = Arc::new(RecordingMailer::default());
+        send_digest(&notifier(&store, &mailer), day("2026-03-02"))
             .await
             .unwrap();
 
-        let rerun = send_digest(notifier(&store, &mailer), day("2026-03-02"))
+        let rerun = send_digest(&notifier(&store, &mailer), day("2026-03-02"))
             .await
             .unwrap();
         assert!(rerun.sent.is_empty());
         assert_eq!(rerun.already_sent.len(), 3);
         assert_eq!(mailer.sent().len(), 3);
 
-        let next = send_digest(notifier(&store, &mailer), day("2026-03-03"))
+        let next = send_digest(&notifier(&store, &mailer), day("2026-03-03"))
             .await
             .unwrap();
         assert_eq!(names(&next.sent), ["model owner/m"]);
@@ -211,7 +213,7 @@ requests:
             mails(&mailer)[3].1,
             "1 new access request to owner/m on 2026-03-03"
         );
-        let quiet = send_digest(notifier(&store, &mailer), day("2026-03-04"))
+        let quiet = send_digest(&notifier(&store, &mailer), day("2026-03-04"))
             .await
             .unwrap();
         assert!(quiet.sent.is_empty() && quiet.not_called_for.is_empty());
@@ -220,9 +222,9 @@ requests:
     #[tokio::test]
     async fn a_repo_whose_mail_failed_gets_it_on_the_rerun_and_the_others_not_twice() {
         let (store, _dir) = seeded_sqlite(SEED).await;
-        let mailer = RecordingMailer::default();
+        let mailer = Arc::new(RecordingMailer::default());
         mailer.refuse("team@example.com");
-        let report = send_digest(notifier(&store, &mailer), day("2026-03-02"))
+        let report = send_digest(&notifier(&store, &mailer), day("2026-03-02"))
             .await
             .unwrap();
         assert_eq!(report.sent.len(), 2);
@@ -230,7 +232,7 @@ requests:
         assert_eq!(report.failed[0].0.to_string(), "model org/custom");
 
         mailer.accept_all();
-        let rerun = send_digest(notifier(&store, &mailer), day("2026-03-02"))
+        let rerun = send_digest(&notifier(&store, &mailer), day("2026-03-02"))
             .await
             .unwrap();
         assert_eq!(names(&rerun.sent), ["model org/custom"]);

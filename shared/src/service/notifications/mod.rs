@@ -17,6 +17,8 @@ pub use alert::{AlertOutcome, alert_new_request};
 pub use digest::{DigestReport, send_digest};
 pub use stream::alert_on_records;
 
+use std::sync::Arc;
+
 use crate::domain::{Email, OrgRole, Repo, Timestamp};
 use crate::mail::{MailError, Mailer};
 use crate::store::{Store, StoreError, StoreResult};
@@ -29,12 +31,12 @@ pub const MAX_ADMIN_RECIPIENTS: usize = 5;
 const MARKER_LIFETIME_MILLIS: i64 = 14 * 24 * 60 * 60 * 1000;
 
 /// What telling people needs: the store, a mailer, and the site's public address for links.
-#[derive(Clone, Copy)]
-pub struct Notifier<'a> {
-    pub store: &'a dyn Store,
-    pub mailer: &'a dyn Mailer,
+#[derive(Clone)]
+pub struct Notifier {
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
     /// The public base URL of the site, such as `https://hub.example.com`.
-    pub site: &'a str,
+    pub site: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +47,7 @@ pub enum NotifyError {
     Mail(#[from] MailError),
 }
 
-impl Notifier<'_> {
+impl Notifier {
     /// Sends `mail` unless the marker `key` was claimed already; false when it was. A mail that
     /// fails gives the marker back, so a retry sends it.
     async fn send_once(&self, key: &str, mail: &crate::mail::Mail) -> Result<bool, NotifyError> {

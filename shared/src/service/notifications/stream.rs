@@ -9,7 +9,7 @@ use crate::store::stream::inserted_request;
 /// Alerts on the new pending requests among `records`, in order, and returns the identifiers
 /// (sequence numbers) of the records that failed, to be retried; one failing does not stop
 /// the others. A retry of a record alerted on before sends nothing again.
-pub async fn alert_on_records(notifier: Notifier<'_>, records: &[EventRecord]) -> Vec<String> {
+pub async fn alert_on_records(notifier: &Notifier, records: &[EventRecord]) -> Vec<String> {
     let mut failed = Vec::new();
     for record in records {
         let id = record
@@ -50,6 +50,8 @@ pub async fn alert_on_records(notifier: Notifier<'_>, records: &[EventRecord]) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
     use crate::domain::{Name, RepoId, RepoRef, RepoType};
     use crate::mail::RecordingMailer;
     use crate::seed::seeded_sqlite;
@@ -75,11 +77,11 @@ requests:
     #[tokio::test]
     async fn a_batch_alerts_once_per_new_request_and_reports_only_the_records_that_failed() {
         let (store, _dir) = seeded_sqlite(SEED).await;
-        let mailer = RecordingMailer::default();
+        let mailer = Arc::new(RecordingMailer::default());
         let notifier = Notifier {
-            store: &store,
-            mailer: &mailer,
-            site: "http://127.0.0.1:1",
+            store: Arc::new(store.clone()),
+            mailer: mailer.clone(),
+            site: "http://127.0.0.1:1".into(),
         };
         let request = |repo: &str, user: &str| {
             let (store, user) = (&store, Name::parse(user).unwrap());
@@ -95,13 +97,13 @@ requests:
         let batch = [first.clone(), failing, bulk, broken, first];
 
         mailer.refuse("other@example.com");
-        let failed = alert_on_records(notifier, &batch).await;
+        let failed = alert_on_records(&notifier, &batch).await;
         assert_eq!(failed, ["2", "4"]);
         assert_eq!(mailer.sent().len(), 1);
 
         // Lambda retries from the first failed record on: only the failed alert is sent.
         mailer.accept_all();
-        let failed = alert_on_records(notifier, &batch[1..]).await;
+        let failed = alert_on_records(&notifier, &batch[1..]).await;
         assert_eq!(failed, ["4"]);
         let sent = mailer.sent();
         assert_eq!(sent.len(), 2);

@@ -206,3 +206,82 @@ async fn a_page_is_an_index_range_not_a_scan() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_change_feed_delivers_each_inserted_request_once_in_order_from_a_saved_position() {
+    let seed = "
+users: [{name: owner}, {name: r1}, {name: r2}, {name: r3}]
+repos: [{id: owner/m, gated: manual}]
+requests:
+  - {repo: owner/m, user: r1, status: pending}
+  - {repo: owner/m, user: r2, status: pending}
+";
+    let (store, _dir) = crate::seed::seeded_sqlite(seed).await;
+    let (first, position) = store.inserted_requests_after(0, 100).await.unwrap();
+    let users: Vec<_> = first.iter().map(|(_, r)| r.user.to_string()).collect();
+    assert_eq!(users, ["r1", "r2"]);
+    assert_eq!(position, first[1].0);
+    assert!(first[0].0 < first[1].0);
+    // Nothing new: the same position back.
+    assert_eq!(
+        store.inserted_requests_after(position, 100).await.unwrap(),
+        (vec![], position)
+    );
+
+    // A review is a change, not an insertion; a withdrawn request is gone from the feed.
+    let (_, r1) = &first[0];
+    let owner = Name::parse("owner").unwrap();
+    let accepted = r1
+        .reviewed(RequestStatus::Accepted, &owner, None, Timestamp::now())
+        .unwrap();
+    let review = AuditRecord::changed(
+        AuditAction::Reviewed,
+        Some(&owner),
+        r1,
+        &accepted,
+        accepted.updated_at,
+    );
+    store.update_request(&accepted, &review).await.unwrap();
+    let r3 = AccessRequest {
+        id: ObjectId::random(),
+        user: Name::parse("r3").unwrap(),
+        version: 1,
+        ..r1.clone()
+    };
+    let asked = AuditRecord::created(AuditAction::Requested, Some(&r3.user), &r3, r3.created_at);
+    store
+        .insert_request(&r3, &asked, NotificationsMode::Bulk)
+        .await
+        .unwrap();
+    let (next, after_all) = store.inserted_requests_after(position, 100).await.unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].1, r3);
+    let withdrawal = AuditRecord::removed(
+        AuditAction::Withdrawn,
+        Some(&r3.user),
+        &r3,
+        Timestamp::now(),
+    );
+    store.delete_request(&r3, &withdrawal).await.unwrap();
+    assert_eq!(
+        store
+            .inserted_requests_after(position, 100)
+            .await
+            .unwrap()
+            .0,
+        []
+    );
+
+    // A page looks at no more audit records than asked, and says where to go on.
+    let (page, partway) = store.inserted_requests_after(0, 1).await.unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(partway, page[0].0);
+
+    assert_eq!(store.feed_position("alerts").await.unwrap(), 0);
+    store.save_feed_position("alerts", after_all).await.unwrap();
+    store
+        .save_feed_position("alerts", after_all + 1)
+        .await
+        .unwrap();
+    assert_eq!(store.feed_position("alerts").await.unwrap(), after_all + 1);
+}
