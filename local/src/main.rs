@@ -1,6 +1,7 @@
 //! `gatehouse`: the whole product on one machine, and the admin commands that manage its data.
 
 mod admin;
+mod notify;
 mod server;
 mod store;
 
@@ -42,6 +43,9 @@ enum Command {
     Token(admin::TokenCommand),
     #[command(subcommand)]
     Repo(admin::RepoCommand),
+    /// Send the daily digest of new pending requests of one day (yesterday by default), to
+    /// DATA_DIR/outbox. A day already sent sends nothing again.
+    Digest(notify::DigestArgs),
 }
 
 #[tokio::main]
@@ -60,6 +64,10 @@ async fn main() -> std::process::ExitCode {
         Command::Org(command) => admin::org(&cli.data_dir, &cli.store, command).await,
         Command::Token(command) => admin::token(&cli.data_dir, &cli.store, command).await,
         Command::Repo(command) => admin::repo(&cli.data_dir, &cli.store, command).await,
+        Command::Digest(args) => match cli.store.open(&cli.data_dir).await {
+            Ok(store) => notify::digest(&cli.data_dir, store, args).await,
+            Err(error) => Err(error),
+        },
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -17,6 +17,7 @@ use shared::error::Error;
 use shared::seed::{Seed, SeedError};
 use shared::store::Store;
 
+use crate::notify::{self, MailArgs};
 use crate::store::StoreArgs;
 use tokio::net::TcpListener;
 
@@ -43,6 +44,11 @@ pub struct ServeArgs {
         default_value_t = api::DEFAULT_VIEWER_COUNTRY_HEADER
     )]
     viewer_country_header: http::HeaderName,
+    /// The hour (UTC, 0-23) at which the daily digest of the day before is sent.
+    #[arg(long, env = "GATEHOUSE_DIGEST_HOUR", default_value_t = 8, value_parser = clap::value_parser!(u8).range(0..=23))]
+    digest_hour: u8,
+    #[command(flatten)]
+    mail: MailArgs,
 }
 
 const DEMO_SEED: &str = include_str!("../demo.yaml");
@@ -52,7 +58,7 @@ pub async fn serve(
     store_args: &StoreArgs,
     args: ServeArgs,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let store = store_args.open(data_dir).await?;
+    let (store, embedded) = store_args.open_with_feed(data_dir).await?;
     let blobs = store_args.blobs(data_dir).await;
     let seed = match (&args.seed, args.demo) {
         (Some(path), _) => Some(
@@ -73,6 +79,20 @@ pub async fn serve(
     tracing::info!(%addr, data_dir = %data_dir.display(), "gatehouse is serving");
     if args.demo {
         print_demo_help(&format!("http://{addr}"));
+    }
+    let site = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let notifier = args.mail.notifier(data_dir, store.clone(), site);
+    tokio::spawn(notify::run_daily_digest(notifier.clone(), args.digest_hour));
+    match embedded {
+        Some(embedded) => {
+            tokio::spawn(notify::run_change_feed(embedded, notifier));
+        }
+        None => tracing::warn!(
+            "real-time alerts come from the table's stream, through the stream-alerts function; this server sends none"
+        ),
     }
     let app = Arc::new(App {
         store,

@@ -62,12 +62,7 @@ impl StoreArgs {
         data_dir: &Path,
     ) -> Result<Arc<dyn Store>, Box<dyn std::error::Error>> {
         match self.kind {
-            StoreKind::Sqlite => {
-                if self.table.is_some() || self.create_table {
-                    return Err("--table and --create-table go with --store dynamodb".into());
-                }
-                Ok(Arc::new(SqliteStore::open(data_dir)?))
-            }
+            StoreKind::Sqlite => Ok(Arc::new(self.open_sqlite(data_dir)?)),
             StoreKind::Dynamodb => {
                 let table = self
                     .table
@@ -86,6 +81,28 @@ impl StoreArgs {
                 Ok(Arc::new(store))
             }
         }
+    }
+
+    /// [`open`](Self::open), and the embedded store itself when it is the one chosen: the
+    /// server runs its change feed.
+    pub async fn open_with_feed(
+        &self,
+        data_dir: &Path,
+    ) -> Result<(Arc<dyn Store>, Option<SqliteStore>), Box<dyn std::error::Error>> {
+        match self.kind {
+            StoreKind::Sqlite => {
+                let store = self.open_sqlite(data_dir)?;
+                Ok((Arc::new(store.clone()), Some(store)))
+            }
+            StoreKind::Dynamodb => Ok((self.open(data_dir).await?, None)),
+        }
+    }
+
+    fn open_sqlite(&self, data_dir: &Path) -> Result<SqliteStore, Box<dyn std::error::Error>> {
+        if self.table.is_some() || self.create_table {
+            return Err("--table and --create-table go with --store dynamodb".into());
+        }
+        Ok(SqliteStore::open(data_dir)?)
     }
 
     /// Region, credentials and endpoints, found the way the AWS SDK finds them everywhere.

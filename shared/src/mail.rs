@@ -10,7 +10,10 @@ use aws_sdk_ses::error::DisplayErrorContext;
 use aws_sdk_ses::primitives::Blob;
 use aws_sdk_ses::types::RawMessage;
 use lettre::Message;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::MultiPart;
+
+/// A sender or recipient: `Name <address>` or a bare address.
+pub use lettre::message::Mailbox;
 
 use crate::domain::{Email, ObjectId, Timestamp};
 
@@ -91,7 +94,10 @@ impl Mailer for OutboxMailer {
         let write = move || -> std::io::Result<()> {
             std::fs::create_dir_all(&dir)?;
             let temp = dir.join(format!(".{name}.tmp"));
-            std::fs::write(&temp, &bytes)?;
+            let mut file = std::fs::File::create(&temp)?;
+            std::io::Write::write_all(&mut file, &bytes)?;
+            // On disk before its marker could outlive it: a crash loses no mail marked sent.
+            file.sync_all()?;
             std::fs::rename(&temp, &path)
         };
         tokio::task::spawn_blocking(write)

@@ -1,0 +1,241 @@
+//! Notifications on one machine: mail written as `.eml` files to `DATA_DIR/outbox/` (and
+//! logged), real-time alerts fed by the embedded store's change feed within a second, and the
+//! daily digest run in-process at a set hour or on demand (`gatehouse digest`).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use shared::domain::{Day, Timestamp};
+use shared::mail::{Mailbox, OutboxMailer};
+use shared::service::notifications::{DigestReport, Notifier, alert_on_records, send_digest};
+use shared::store::{SqliteStore, Store, stream};
+
+/// How often the change feed looks for new requests.
+const FEED_POLL: Duration = Duration::from_millis(200);
+/// The longest wait between tries of a record whose alert keeps failing.
+const FEED_MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Tries of a failing record before the feed moves past it (with an error in the log), as
+/// Lambda gives up on a stream record after its retries.
+const FEED_MAX_TRIES: u32 = 10;
+/// The feed's name in the store's saved positions.
+const ALERT_FEED: &str = "real-time-alerts";
+
+#[derive(Args, Debug)]
+pub struct MailArgs {
+    /// The sender of notification mail, `Name <address>` or an address.
+    #[arg(
+        long,
+        env = "GATEHOUSE_MAIL_FROM",
+        default_value = "gatehouse <gatehouse@localhost>"
+    )]
+    mail_from: Mailbox,
+}
+
+impl MailArgs {
+    /// The notifier of a local run: mail to `DATA_DIR/outbox/`, links to `site`.
+    pub fn notifier(&self, data_dir: &Path, store: Arc<dyn Store>, site: String) -> Notifier {
+        let outbox = OutboxMailer::new(data_dir.join("outbox"), self.mail_from.clone());
+        Notifier {
+            store,
+            mailer: Arc::new(outbox),
+            site,
+        }
+    }
+}
+
+/// `gatehouse digest`: sends the daily digest of one day now.
+#[derive(Args, Debug)]
+pub struct DigestArgs {
+    /// The UTC day whose new pending requests to send, `YYYY-MM-DD`; yesterday without it.
+    #[arg(long, value_parser = parse_day)]
+    day: Option<Day>,
+    /// The base URL the mail's links point at.
+    #[arg(long, env = "GATEHOUSE_PUBLIC_URL", default_value_t = format!("http://{}", crate::default_addr()))]
+    public_url: String,
+    #[command(flatten)]
+    mail: MailArgs,
+}
+
+fn parse_day(text: &str) -> Result<Day, String> {
+    Day::parse(text).ok_or_else(|| format!("'{text}' is not a day written YYYY-MM-DD"))
+}
+
+/// The day a digest run on `now` covers: the UTC day before.
+fn yesterday(now: Timestamp) -> Result<Day, String> {
+    now.day()
+        .previous()
+        .ok_or_else(|| "the calendar has no day before today".to_owned())
+}
+
+pub async fn digest(
+    data_dir: &Path,
+    store: Arc<dyn Store>,
+    args: DigestArgs,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let day = match args.day {
+        Some(day) => day,
+        None => yesterday(Timestamp::now())?,
+    };
+    let notifier = args.mail.notifier(data_dir, store, args.public_url);
+    let report = send_digest(&notifier, day).await?;
+    println!("{}", summary(day, &report));
+    for (repo, error) in &report.failed {
+        eprintln!("{repo}: {error}");
+    }
+    if report.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} digests failed; run the same day again to send them",
+            report.failed.len()
+        )
+        .into())
+    }
+}
+
+fn summary(day: Day, report: &DigestReport) -> String {
+    format!(
+        "digest of {day}: {} sent, {} sent before, {} repos with no digest to send, {} failed",
+        report.sent.len(),
+        report.already_sent.len(),
+        report.not_called_for.len(),
+        report.failed.len()
+    )
+}
+
+/// Runs the daily digest every day at `hour` (UTC), for the day before, until the process
+/// ends. A day whose run failed for some repos is not run again here: `gatehouse digest
+/// --day` sends what is left.
+pub async fn run_daily_digest(notifier: Notifier, hour: u8) {
+    loop {
+        let now = Timestamp::now();
+        let next = next_run(now, hour);
+        let wait = u64::try_from(next.millis() - now.millis()).unwrap_or(0);
+        tracing::info!(at = %next, "the next daily digest");
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        let Ok(day) = yesterday(Timestamp::now()) else {
+            return;
+        };
+        match send_digest(&notifier, day).await {
+            Ok(report) => {
+                for (repo, error) in &report.failed {
+                    tracing::error!(%repo, %error, "a digest failed; `gatehouse digest --day {day}` sends it");
+                }
+                tracing::info!("{}", summary(day, &report));
+            }
+            Err(error) => tracing::error!(%day, %error, "the daily digest could not run"),
+        }
+    }
+}
+
+/// The first `hour`:00 UTC after `now`.
+fn next_run(now: Timestamp, hour: u8) -> Timestamp {
+    let today = now.day().start().millis() + i64::from(hour) * 3_600_000;
+    let at = if today > now.millis() {
+        today
+    } else {
+        today + 86_400_000
+    };
+    Timestamp::from_millis(at)
+}
+
+/// Feeds the embedded store's new requests to the real-time alert, as DynamoDB's stream feeds
+/// the stream consumer in production: same records, same handler. The position is saved after
+/// each batch, so a restart goes on where it stopped; a record whose alert failed is retried,
+/// with a growing wait, from that record on.
+pub async fn run_change_feed(store: SqliteStore, notifier: Notifier) {
+    let mut position = match store.feed_position(ALERT_FEED).await {
+        Ok(position) => position,
+        Err(error) => {
+            tracing::error!(%error, "the change feed cannot start: no real-time alerts");
+            return;
+        }
+    };
+    let (mut wait, mut tries) = (FEED_POLL, 0);
+    loop {
+        tokio::time::sleep(wait).await;
+        let (requests, scanned) = match store.inserted_requests_after(position, 100).await {
+            Ok(page) => page,
+            Err(error) => {
+                tracing::error!(%error, "the change feed could not be read");
+                wait = (wait * 2).min(FEED_MAX_BACKOFF);
+                continue;
+            }
+        };
+        let records: Vec<_> = requests
+            .iter()
+            .filter_map(|(seq, request)| match stream::insert_record(*seq, request) {
+                Ok(record) => Some(record),
+                Err(error) => {
+                    tracing::error!(%error, request = %request.id, "no stream record for a request");
+                    None
+                }
+            })
+            .collect();
+        let failed = alert_on_records(&notifier, &records).await;
+        let reached = match failed.first().and_then(|id| id.parse::<u64>().ok()) {
+            Some(first_failed) if tries + 1 < FEED_MAX_TRIES => {
+                tries += 1;
+                wait = (wait * 2).min(FEED_MAX_BACKOFF);
+                first_failed.saturating_sub(1)
+            }
+            Some(first_failed) => {
+                tracing::error!(
+                    record = first_failed,
+                    tries = FEED_MAX_TRIES,
+                    "giving up on a real-time alert"
+                );
+                (tries, wait) = (0, FEED_POLL);
+                scanned
+            }
+            None => {
+                (tries, wait) = (0, FEED_POLL);
+                scanned
+            }
+        };
+        if reached != position {
+            if let Err(error) = store.save_feed_position(ALERT_FEED, reached).await {
+                tracing::error!(%error, "the change feed's position could not be saved");
+            }
+            position = reached;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap()
+    }
+
+    #[test]
+    fn the_digest_runs_at_the_next_hour_it_is_set_to() {
+        let next = |now, hour| next_run(at(now), hour).to_string();
+        assert_eq!(
+            next("2026-03-02T07:59:59.999Z", 8),
+            "2026-03-02T08:00:00.000Z"
+        );
+        assert_eq!(
+            next("2026-03-02T08:00:00.000Z", 8),
+            "2026-03-03T08:00:00.000Z"
+        );
+        assert_eq!(
+            next("2026-12-31T23:00:00.000Z", 0),
+            "2027-01-01T00:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn a_run_covers_the_utc_day_before() {
+        assert_eq!(
+            yesterday(at("2026-03-01T00:00:00.000Z"))
+                .unwrap()
+                .to_string(),
+            "2026-02-28"
+        );
+    }
+}
