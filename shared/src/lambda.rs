@@ -19,6 +19,8 @@ use crate::api::{
 };
 use crate::blobs::S3Blobs;
 use crate::error::Error;
+use crate::mail::{Mailbox, SesMailer};
+use crate::service::notifications::Notifier;
 use crate::store::{CursorKey, DynamoStore};
 
 mod sdk;
@@ -45,6 +47,9 @@ pub struct FunctionConfig {
     pub viewer_country_header: HeaderName,
     /// `BLOB_BUCKET` (the edge worker's only): the S3 bucket of file blobs.
     pub blob_bucket: Option<String>,
+    /// `MAIL_FROM` (the notification functions' only): the sender of notification mail,
+    /// within the SES identity the template verifies.
+    pub mail_from: Option<Mailbox>,
 }
 
 impl fmt::Debug for FunctionConfig {
@@ -54,6 +59,7 @@ impl fmt::Debug for FunctionConfig {
             .field("public_url", &self.public_url)
             .field("viewer_country_header", &self.viewer_country_header)
             .field("blob_bucket", &self.blob_bucket)
+            .field("mail_from", &self.mail_from)
             .finish_non_exhaustive()
     }
 }
@@ -103,12 +109,20 @@ impl FunctionConfig {
                 })?,
             _ => DEFAULT_VIEWER_COUNTRY_HEADER,
         };
+        let mail_from = match optional("MAIL_FROM") {
+            Some(text) => Some(text.trim().parse().map_err(|e| ConfigError::Invalid {
+                name: "MAIL_FROM",
+                reason: format!("{text:?} is not a mailbox: {e}"),
+            })?),
+            None => None,
+        };
         Ok(Self {
             table_name,
             cursor_key,
             public_url,
             viewer_country_header,
             blob_bucket: optional("BLOB_BUCKET"),
+            mail_from,
         })
     }
 }
@@ -153,6 +167,27 @@ pub async fn app_with_blobs_from_env() -> Result<App, ConfigError> {
     Ok(App {
         blobs: Some(Arc::new(blobs)),
         ..app(config, &sdk)
+    })
+}
+
+/// The notification functions' notifier (the stream consumer's, the digest's): the DynamoDB
+/// store, SES sending as `MAIL_FROM`, and links to `PUBLIC_URL`, all required.
+pub async fn notifier_from_env() -> Result<Notifier, ConfigError> {
+    let mut config = FunctionConfig::from_env()?;
+    let from = config
+        .mail_from
+        .take()
+        .ok_or(ConfigError::Missing("MAIL_FROM"))?;
+    let site = config
+        .public_url
+        .clone()
+        .ok_or(ConfigError::Missing("PUBLIC_URL"))?;
+    let sdk = sdk_config().await;
+    let mailer = SesMailer::new(aws_sdk_ses::Client::new(&sdk), from);
+    Ok(Notifier {
+        store: app(config, &sdk).store,
+        mailer: Arc::new(mailer),
+        site,
     })
 }
 
@@ -354,6 +389,26 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn the_sender_of_notification_mail_is_a_mailbox_or_refused() {
+        let base = [("TABLE_NAME", "t"), ("CURSOR_KEY", SECRET)];
+        let from = |value| {
+            FunctionConfig::from_vars(vars(&[base[0], base[1], ("MAIL_FROM", value)]))
+                .map(|config| config.mail_from.map(|m| m.to_string()))
+        };
+        assert_eq!(
+            from("gatehouse <noreply@example.com>").unwrap().as_deref(),
+            Some("gatehouse <noreply@example.com>")
+        );
+        assert_eq!(from(" ").unwrap(), None);
+        for bad in ["noreply", "a@b.c\r\nBcc: x@y.z", "<>"] {
+            assert!(
+                matches!(from(bad), Err(ConfigError::Invalid { name: "MAIL_FROM", .. })),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

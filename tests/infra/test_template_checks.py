@@ -13,6 +13,7 @@ from conftest import ROOT, TEMPLATE
 
 PARAMETERS = {
     "SenderIdentity": "example.com",
+    "MailFrom": "gatehouse <noreply@example.com>",
     "DigestTimeZone": "Europe/Paris",
     "DigestSchedule": "cron(0 8 * * ? *)",
     "PublicUrl": "",

@@ -1,25 +1,15 @@
-//! The daily digest, run once a day by an EventBridge Scheduler schedule. It starts and logs
-//! each run; the digest mail itself comes with the notifications.
+//! The daily digest of new pending access requests, sent with SES.
 
+use gatehouse_fn_daily_digest::{Tick, handle};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use serde::Deserialize;
-
-/// The schedule's input (`infra/template.yaml`): when this run was due.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Tick {
-    scheduled_time: Option<String>,
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::lambda::init_tracing();
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Tick>| async move {
-        tracing::info!(
-            scheduled_time = event.payload.scheduled_time.as_deref(),
-            "the daily digest ran"
-        );
-        Ok::<(), Error>(())
+    let notifier = shared::lambda::notifier_from_env().await?;
+    let notifier = &notifier;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Tick>| async move {
+        handle(notifier, &event.payload).await.map_err(Error::from)
     }))
     .await
 }

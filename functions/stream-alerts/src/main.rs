@@ -6,8 +6,10 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::lambda::init_tracing();
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Event>| async move {
-        Ok::<_, Error>(gatehouse_fn_stream_alerts::handle(&event.payload))
+    let notifier = shared::lambda::notifier_from_env().await?;
+    let notifier = &notifier;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
+        Ok::<_, Error>(gatehouse_fn_stream_alerts::handle(notifier, &event.payload).await)
     }))
     .await
 }

@@ -115,4 +115,214 @@ mod tests {
         record.change.new_image.remove("user");
         assert!(inserted_request(&record).is_err());
     }
+
+    /// The whole path on the emulators: a request written to DynamoDB Local, its record read
+    /// back from the table's stream (`GetRecords`, as Lambda's event source reads it), fed to
+    /// the consumer twice, and the one mail it sends read back from moto's SES.
+    #[tokio::test]
+    async fn a_stream_record_from_dynamodb_local_is_mailed_once_through_ses() {
+        use std::sync::Arc;
+
+        use crate::domain::{AuditAction, AuditRecord, Repo};
+        use crate::domain::{GateMode, NotificationsMode, User, Visibility};
+        use crate::mail::SesMailer;
+        use crate::service::notifications::{Notifier, alert_on_records};
+        use crate::store::dynamodb::tests::store_on_new_table;
+        use crate::store::{Store, emulator_endpoint, loopback_emulator, sdk_config};
+
+        let (Some(_), Some(moto)) = (emulator_endpoint(), loopback_emulator("AWS_ENDPOINT_URL"))
+        else {
+            return;
+        };
+        let sdk = sdk_config(4).await;
+        let (store, _guard) =
+            store_on_new_table(aws_sdk_dynamodb::Client::new(&sdk), "gatehouse-stream").await;
+        let unique = ObjectId::random();
+        let owner_email = format!("owner-{unique}@example.com");
+        let person = |name: &str, email: Option<&str>| User {
+            id: ObjectId::random(),
+            name: Name::parse(name).unwrap(),
+            fullname: name.into(),
+            email: email.map(|e| Email::parse(e).unwrap()),
+            created_at: Timestamp::now(),
+        };
+        store
+            .create_user(&person("owner", Some(&owner_email)))
+            .await
+            .unwrap();
+        store.create_user(&person("rafael", None)).await.unwrap();
+        for (id, mode) in [
+            ("owner/live", NotificationsMode::RealTime),
+            ("owner/daily", NotificationsMode::Bulk),
+        ] {
+            let repo = RepoRef::new(RepoType::Model, RepoId::parse(id).unwrap());
+            store
+                .create_repo(&Repo {
+                    repo: repo.clone(),
+                    owner: Name::parse("owner").unwrap(),
+                    visibility: Visibility::Public,
+                    gate: GateMode::Manual,
+                    notifications_mode: mode,
+                    notifications_email: None,
+                    sha: "0".repeat(40),
+                    front_matter: None,
+                    created_at: Timestamp::now(),
+                    last_modified: Timestamp::now(),
+                })
+                .await
+                .unwrap();
+            let request = AccessRequest { repo, ..request() };
+            let audit = AuditRecord::created(
+                AuditAction::Requested,
+                Some(&request.user),
+                &request,
+                request.created_at,
+            );
+            store.insert_request(&request, &audit, mode).await.unwrap();
+        }
+
+        let records = stream_records(&sdk, store.table_name()).await;
+        let inserted: Vec<_> = records
+            .iter()
+            .filter_map(|r| inserted_request(r).unwrap())
+            .map(|r| r.repo.id.to_string())
+            .collect();
+        assert_eq!(inserted, ["owner/live", "owner/daily"]);
+
+        let ses = aws_sdk_ses::Client::new(&sdk);
+        ses.verify_email_identity()
+            .email_address("noreply@example.com")
+            .send()
+            .await
+            .unwrap();
+        let notifier = Notifier {
+            store: Arc::new(store.clone()),
+            mailer: Arc::new(SesMailer::new(
+                ses,
+                "gatehouse <noreply@example.com>".parse().unwrap(),
+            )),
+            site: "https://hub.example.com".into(),
+        };
+        // Every record twice: a redelivered batch.
+        let batch: Vec<_> = records.iter().chain(&records).cloned().collect();
+        assert_eq!(
+            alert_on_records(&notifier, &batch).await,
+            Vec::<String>::new()
+        );
+
+        let sent = sent_through_moto(&moto, &owner_email);
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert!(
+            sent[0].contains("Subject: New access request to owner/live from rafael"),
+            "{}",
+            sent[0]
+        );
+    }
+
+    /// Every record of the table's stream so far, as Lambda's event source hands them over.
+    async fn stream_records(sdk: &aws_config::SdkConfig, table: &str) -> Vec<EventRecord> {
+        let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+        let described = dynamodb
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .unwrap();
+        let arn = described
+            .table()
+            .and_then(|t| t.latest_stream_arn())
+            .unwrap()
+            .to_owned();
+        let streams = aws_sdk_dynamodbstreams::Client::new(sdk);
+        let stream = streams
+            .describe_stream()
+            .stream_arn(&arn)
+            .send()
+            .await
+            .unwrap();
+        let shards = stream.stream_description().unwrap().shards().to_vec();
+        let mut records = Vec::new();
+        for shard in shards {
+            let mut iterator = streams
+                .get_shard_iterator()
+                .stream_arn(&arn)
+                .shard_id(shard.shard_id().unwrap())
+                .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+                .send()
+                .await
+                .unwrap()
+                .shard_iterator
+                .unwrap();
+            // An open shard always hands back a next iterator: read until a page is empty.
+            loop {
+                let page = streams
+                    .get_records()
+                    .shard_iterator(&iterator)
+                    .send()
+                    .await
+                    .unwrap();
+                if page.records().is_empty() {
+                    break;
+                }
+                records.extend(page.records().iter().map(lambda_record));
+                match page.next_shard_iterator {
+                    Some(next) => iterator = next,
+                    None => break,
+                }
+            }
+        }
+        records
+    }
+
+    fn lambda_record(record: &aws_sdk_dynamodbstreams::types::Record) -> EventRecord {
+        let change = record.dynamodb().unwrap();
+        let image = |map: Option<
+            &std::collections::HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>,
+        >| { serde_dynamo::Item::from(map.cloned().unwrap_or_default()) };
+        let json = serde_json::json!({
+            "eventID": record.event_id(),
+            "eventName": record.event_name().unwrap().as_str(),
+            "eventVersion": record.event_version(),
+            "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1",
+            "dynamodb": {
+                "ApproximateCreationDateTime": change.approximate_creation_date_time().map_or(0, |t| t.secs()),
+                "Keys": image(change.keys.as_ref()),
+                "NewImage": image(change.new_image.as_ref()),
+                "SequenceNumber": change.sequence_number(),
+                "SizeBytes": change.size_bytes(),
+                "StreamViewType": "NEW_IMAGE",
+            },
+        });
+        serde_json::from_value(json).unwrap()
+    }
+
+    /// The raw messages moto's SES took for `recipient` (its state, at `/moto-api/data.json`).
+    fn sent_through_moto(endpoint: &str, recipient: &str) -> Vec<String> {
+        use std::io::{Read, Write};
+        let address = endpoint.trim_start_matches("http://").trim_end_matches('/');
+        let mut connection = std::net::TcpStream::connect(address).unwrap();
+        write!(
+            connection,
+            "GET /moto-api/data.json HTTP/1.0\r\nHost: {address}\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        connection.read_to_string(&mut response).unwrap();
+        let body = &response[response.find("\r\n\r\n").unwrap() + 4..];
+        let state: serde_json::Value = serde_json::from_str(body).unwrap();
+        let messages = state["ses"]["RawMessage"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        messages
+            .iter()
+            .filter(|m| {
+                m["destinations"]
+                    .as_array()
+                    .is_some_and(|d| d.iter().any(|d| d == recipient))
+            })
+            .filter_map(|m| m["raw_data"].as_str().map(str::to_owned))
+            .collect()
+    }
 }
