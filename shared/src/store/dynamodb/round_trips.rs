@@ -850,3 +850,209 @@ async fn a_stale_notifications_mode_costs_one_read_and_one_more_transaction_and_
     );
     assert_eq!(stored_mode("bob").await, "real-time");
 }
+
+// ---- notifications ---------------------------------------------------------------------------
+
+/// Each call's operation with its count of calls.
+fn calls_of(counts: BTreeMap<String, Count>) -> Vec<(String, u32)> {
+    counts
+        .into_iter()
+        .map(|(name, count)| (name, count.calls))
+        .collect()
+}
+
+/// `owner` (with an address) and `asker`, and `repos` manual repos of `owner` in `mode`.
+async fn given_owner_and_repos(
+    store: &DynamoStore,
+    repos: usize,
+    mode: NotificationsMode,
+) -> Vec<RepoRef> {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    use futures::StreamExt;
+    for (user, email) in [("owner", Some("owner@example.com")), ("asker", None)] {
+        store
+            .create_user(&User {
+                id: ObjectId::random(),
+                name: Name::parse(user).unwrap(),
+                fullname: user.into(),
+                email: email.map(|e| crate::domain::Email::parse(e).unwrap()),
+                created_at: Timestamp::from_millis(1),
+            })
+            .await
+            .unwrap();
+    }
+    let refs: Vec<_> = (0..repos)
+        .map(|i| {
+            RepoRef::new(
+                RepoType::Model,
+                RepoId::parse(&format!("owner/m{i}")).unwrap(),
+            )
+        })
+        .collect();
+    // Written 25 to a call (BatchWriteItem), as `create_repo` would write each one: thousands
+    // of repos in seconds. DynamoDB Local keeps every stream record of the process, deleted
+    // tables' too, and slows every later write with them; nothing here reads this stream.
+    let no_stream = aws_sdk_dynamodb::types::StreamSpecification::builder()
+        .stream_enabled(false)
+        .build()
+        .unwrap();
+    store
+        .client()
+        .update_table()
+        .table_name(store.table_name())
+        .stream_specification(no_stream)
+        .send()
+        .await
+        .unwrap();
+    let items: Vec<_> = refs
+        .iter()
+        .map(|repo| {
+            let stored = Repo {
+                repo: repo.clone(),
+                owner: Name::parse("owner").unwrap(),
+                visibility: Visibility::Public,
+                gate: crate::domain::GateMode::Manual,
+                notifications_mode: mode,
+                notifications_email: None,
+                sha: "0".repeat(40),
+                front_matter: None,
+                created_at: Timestamp::from_millis(1),
+                last_modified: Timestamp::from_millis(1),
+            };
+            let put = PutRequest::builder()
+                .set_item(Some(items::repo_item(&stored)))
+                .build();
+            WriteRequest::builder().put_request(put.unwrap()).build()
+        })
+        .collect();
+    futures::stream::iter(items.chunks(25).map(<[WriteRequest]>::to_vec))
+        .map(|chunk| async move {
+            let mut pending = Some(HashMap::from([(store.table_name().to_owned(), chunk)]));
+            while let Some(requests) = pending.filter(|p| !p.is_empty()) {
+                let output = store
+                    .client()
+                    .batch_write_item()
+                    .set_request_items(Some(requests))
+                    .send()
+                    .await
+                    .unwrap();
+                pending = output.unprocessed_items;
+            }
+        })
+        .buffer_unordered(8)
+        .collect::<Vec<_>>()
+        .await;
+    refs
+}
+
+/// A pending request of `asker` on `repo`, made at `at`.
+async fn given_pending(
+    store: &DynamoStore,
+    repo: &RepoRef,
+    user: &str,
+    at: Timestamp,
+) -> AccessRequest {
+    let request = AccessRequest {
+        id: ObjectId::random(),
+        repo: repo.clone(),
+        user: Name::parse(user).unwrap(),
+        contact: Contact {
+            fullname: user.into(),
+            email: None,
+        },
+        answers: Default::default(),
+        state: RequestState::Pending,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    };
+    let audit = AuditRecord::created(AuditAction::Requested, None, &request, at);
+    let mode = store.repo(repo).await.unwrap().unwrap().notifications_mode;
+    store.insert_request(&request, &audit, mode).await.unwrap();
+    request
+}
+
+fn recording_notifier(
+    store: &DynamoStore,
+) -> (
+    crate::service::notifications::Notifier,
+    Arc<crate::mail::RecordingMailer>,
+) {
+    let mailer = Arc::new(crate::mail::RecordingMailer::default());
+    let notifier = crate::service::notifications::Notifier {
+        store: Arc::new(store.clone()),
+        mailer: mailer.clone(),
+        site: "https://hub.example.com".into(),
+    };
+    (notifier, mailer)
+}
+
+#[tokio::test]
+async fn a_digest_over_ten_thousand_repos_reads_only_the_fifty_with_new_requests() {
+    let Some((store, counter, _guard)) = counted_store().await else {
+        return;
+    };
+    let repos = given_owner_and_repos(&store, 10_000, NotificationsMode::Bulk).await;
+    let day = crate::domain::Day::parse("2026-03-02").unwrap();
+    for (i, repo) in repos.iter().step_by(200).enumerate() {
+        let at = Timestamp::from_millis(day.start().millis() + i as i64 * 60_000);
+        given_pending(&store, repo, "asker", at).await;
+    }
+    let (notifier, mailer) = recording_notifier(&store);
+    counter.take();
+
+    let report = crate::service::notifications::send_digest(&notifier, day)
+        .await
+        .unwrap();
+    assert_eq!((report.sent.len(), mailer.sent().len()), (50, 50));
+    // One query of the day's index; per repo with new requests: the repo, its owner (the
+    // recipient) and the marker; nothing for the 9,950 others.
+    assert_eq!(
+        calls_of(counter.take()),
+        [
+            ("GetItem".to_owned(), 100),
+            ("PutItem".to_owned(), 50),
+            ("Query".to_owned(), 1)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_stream_batch_of_a_hundred_new_requests_writes_one_marker_per_alert() {
+    let Some((store, counter, _guard)) = counted_store().await else {
+        return;
+    };
+    let [repo] = given_owner_and_repos(&store, 1, NotificationsMode::RealTime)
+        .await
+        .try_into()
+        .unwrap();
+    let mut records = Vec::new();
+    for i in 0..100u64 {
+        let user = format!("asker{i}");
+        store
+            .create_user(&User {
+                id: ObjectId::random(),
+                name: Name::parse(&user).unwrap(),
+                fullname: user.clone(),
+                email: None,
+                created_at: Timestamp::from_millis(1),
+            })
+            .await
+            .unwrap();
+        let request = given_pending(&store, &repo, &user, Timestamp::now()).await;
+        records.push(super::stream::insert_record(i + 1, &request).unwrap());
+    }
+    let (notifier, mailer) = recording_notifier(&store);
+    counter.take();
+
+    let failed = crate::service::notifications::alert_on_records(&notifier, &records).await;
+    assert!(failed.is_empty());
+    assert_eq!(mailer.sent().len(), 100);
+    let calls = calls_of(counter.take());
+    // The only writes: one conditional put of a marker per alert. Reads: the repo, as it is
+    // now, and its owner (the recipient), per alert.
+    assert_eq!(
+        calls,
+        [("GetItem".to_owned(), 200), ("PutItem".to_owned(), 100)]
+    );
+}
