@@ -15,6 +15,7 @@ pub mod blobs;
 pub mod card;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod lambda;
 pub mod mail;
 pub mod seed;
