@@ -1,16 +1,21 @@
 //! Notifications on one machine: mail written as `.eml` files to `DATA_DIR/outbox/` (and
-//! logged), real-time alerts fed by the embedded store's change feed within a second, and the
-//! daily digest run in-process at a set hour or on demand (`gatehouse digest`).
+//! logged), domain events appended to `DATA_DIR/events.jsonl`, both fed by the embedded store's
+//! change feeds within a second, and the daily digest run in-process at a set hour or on
+//! demand (`gatehouse digest`).
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_lambda_events::dynamodb::EventRecord;
 use clap::Args;
 use shared::domain::{Day, Timestamp};
+use shared::events::JsonlPublisher;
 use shared::mail::{Mailbox, OutboxMailer};
-use shared::service::notifications::{DigestReport, Notifier, alert_on_records, send_digest};
-use shared::store::{SqliteStore, Store, stream};
+use shared::service::notifications::{
+    DigestReport, Notifier, alert_on_records, announce_changes, send_digest,
+};
+use shared::store::{SqliteStore, Store, StoreResult, stream};
 
 /// How often the change feed looks for new requests.
 const FEED_POLL: Duration = Duration::from_millis(200);
@@ -19,8 +24,8 @@ const FEED_MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Tries of a failing record before the feed moves past it (with an error in the log), as
 /// Lambda gives up on a stream record after its retries.
 const FEED_MAX_TRIES: u32 = 10;
-/// The feed's name in the store's saved positions.
-const ALERT_FEED: &str = "real-time-alerts";
+/// How many records a feed reads at a time.
+const FEED_PAGE: usize = 100;
 
 #[derive(Args, Debug)]
 pub struct MailArgs {
@@ -141,40 +146,105 @@ fn next_run(now: Timestamp, hour: u8) -> Timestamp {
     Timestamp::from_millis(at)
 }
 
-/// Feeds the embedded store's new requests to the real-time alert, as DynamoDB's stream feeds
-/// the stream consumer in production: same records, same handler. The position is saved after
-/// each batch, so a restart goes on where it stopped; a record whose alert failed is retried,
-/// with a growing wait, from that record on.
-pub async fn run_change_feed(store: SqliteStore, notifier: Notifier) {
-    let mut position = match store.feed_position(ALERT_FEED).await {
+/// A change feed of the embedded store: what it reads after a position, as the records
+/// DynamoDB's stream would deliver, and the consumer those go to.
+trait Feed {
+    /// The feed's name in the store's saved positions.
+    const NAME: &'static str;
+    async fn read(&self, position: u64) -> StoreResult<(Vec<EventRecord>, u64)>;
+    /// The identifiers (sequence numbers) of the records that failed.
+    async fn handle(&self, records: &[EventRecord]) -> Vec<String>;
+}
+
+/// New requests, to the real-time alert (production: the `stream-alerts` function).
+struct NewRequests {
+    store: SqliteStore,
+    notifier: Notifier,
+}
+
+impl Feed for NewRequests {
+    const NAME: &'static str = "real-time-alerts";
+
+    async fn read(&self, position: u64) -> StoreResult<(Vec<EventRecord>, u64)> {
+        let (requests, reached) = self
+            .store
+            .inserted_requests_after(position, FEED_PAGE)
+            .await?;
+        let records = requests
+            .iter()
+            .map(|(seq, request)| stream::insert_record(*seq, request))
+            .collect::<StoreResult<_>>()?;
+        Ok((records, reached))
+    }
+
+    async fn handle(&self, records: &[EventRecord]) -> Vec<String> {
+        alert_on_records(&self.notifier, records).await
+    }
+}
+
+/// Every change, to domain events and requesters' mail (production: `request-changes`).
+struct Changes {
+    store: SqliteStore,
+    notifier: Notifier,
+    events: JsonlPublisher,
+}
+
+impl Feed for Changes {
+    const NAME: &'static str = "request-changes";
+
+    async fn read(&self, position: u64) -> StoreResult<(Vec<EventRecord>, u64)> {
+        let (audits, reached) = self.store.audit_records_after(position, FEED_PAGE).await?;
+        let records = audits
+            .iter()
+            .map(|(seq, audit)| stream::audit_insert_record(*seq, audit))
+            .collect::<StoreResult<_>>()?;
+        Ok((records, reached))
+    }
+
+    async fn handle(&self, records: &[EventRecord]) -> Vec<String> {
+        announce_changes(&self.notifier, &self.events, records).await
+    }
+}
+
+/// Runs the embedded store's change feeds until the process ends: new requests to the
+/// real-time alert, and every change to `DATA_DIR/events.jsonl` and requesters' mail.
+pub async fn run_change_feeds(data_dir: &Path, store: SqliteStore, notifier: Notifier) {
+    let alerts = NewRequests {
+        store: store.clone(),
+        notifier: notifier.clone(),
+    };
+    let changes = Changes {
+        store: store.clone(),
+        notifier,
+        events: JsonlPublisher::new(data_dir.join("events.jsonl")),
+    };
+    tokio::join!(run_feed(&store, alerts), run_feed(&store, changes));
+}
+
+/// Feeds `feed` as DynamoDB's stream feeds a Lambda consumer: same records, same handler.
+/// The position is saved after each batch, so a restart goes on where it stopped; a record
+/// that failed is retried, with a growing wait, from that record on, and given up on (with
+/// an error in the log) after some tries, as Lambda gives up on a stream record.
+async fn run_feed<F: Feed>(store: &SqliteStore, feed: F) {
+    let mut position = match store.feed_position(F::NAME).await {
         Ok(position) => position,
         Err(error) => {
-            tracing::error!(%error, "the change feed cannot start: no real-time alerts");
+            tracing::error!(feed = F::NAME, %error, "a change feed cannot start");
             return;
         }
     };
     let (mut wait, mut tries) = (FEED_POLL, 0);
     loop {
         tokio::time::sleep(wait).await;
-        let (requests, scanned) = match store.inserted_requests_after(position, 100).await {
+        let (records, scanned) = match feed.read(position).await {
             Ok(page) => page,
             Err(error) => {
-                tracing::error!(%error, "the change feed could not be read");
+                tracing::error!(feed = F::NAME, %error, "a change feed could not be read");
                 wait = (wait * 2).min(FEED_MAX_BACKOFF);
                 continue;
             }
         };
-        let records: Vec<_> = requests
-            .iter()
-            .filter_map(|(seq, request)| match stream::insert_record(*seq, request) {
-                Ok(record) => Some(record),
-                Err(error) => {
-                    tracing::error!(%error, request = %request.id, "no stream record for a request");
-                    None
-                }
-            })
-            .collect();
-        let failed = alert_on_records(&notifier, &records).await;
+        let failed = feed.handle(&records).await;
         let reached = match failed.first().and_then(|id| id.parse::<u64>().ok()) {
             Some(first_failed) if tries + 1 < FEED_MAX_TRIES => {
                 tries += 1;
@@ -183,9 +253,10 @@ pub async fn run_change_feed(store: SqliteStore, notifier: Notifier) {
             }
             Some(first_failed) => {
                 tracing::error!(
+                    feed = F::NAME,
                     record = first_failed,
                     tries = FEED_MAX_TRIES,
-                    "giving up on a real-time alert"
+                    "giving up on a change"
                 );
                 (tries, wait) = (0, FEED_POLL);
                 scanned
@@ -196,8 +267,8 @@ pub async fn run_change_feed(store: SqliteStore, notifier: Notifier) {
             }
         };
         if reached != position {
-            if let Err(error) = store.save_feed_position(ALERT_FEED, reached).await {
-                tracing::error!(%error, "the change feed's position could not be saved");
+            if let Err(error) = store.save_feed_position(F::NAME, reached).await {
+                tracing::error!(feed = F::NAME, %error, "a change feed's position could not be saved");
             }
             position = reached;
         }

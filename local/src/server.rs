@@ -88,10 +88,13 @@ pub async fn serve(
     tokio::spawn(notify::run_daily_digest(notifier.clone(), args.digest_hour));
     match embedded {
         Some(embedded) => {
-            tokio::spawn(notify::run_change_feed(embedded, notifier));
+            let data_dir = data_dir.to_owned();
+            tokio::spawn(
+                async move { notify::run_change_feeds(&data_dir, embedded, notifier).await },
+            );
         }
         None => tracing::warn!(
-            "real-time alerts come from the table's stream, through the stream-alerts function; this server sends none"
+            "real-time alerts, domain events and requesters' mail come from the table's stream, through the stream-alerts and request-changes functions; this server sends none"
         ),
     }
     let app = Arc::new(App {

@@ -19,6 +19,7 @@ use crate::api::{
 };
 use crate::blobs::S3Blobs;
 use crate::error::Error;
+use crate::events::EventBridgePublisher;
 use crate::mail::{Mailbox, SesMailer};
 use crate::service::notifications::Notifier;
 use crate::store::{CursorKey, DynamoStore};
@@ -50,6 +51,8 @@ pub struct FunctionConfig {
     /// `MAIL_FROM` (the notification functions' only): the sender of notification mail,
     /// within the SES identity the template verifies.
     pub mail_from: Option<Mailbox>,
+    /// `EVENT_BUS` (the change consumer's only): the EventBridge bus of domain events.
+    pub event_bus: Option<String>,
 }
 
 impl fmt::Debug for FunctionConfig {
@@ -60,6 +63,7 @@ impl fmt::Debug for FunctionConfig {
             .field("viewer_country_header", &self.viewer_country_header)
             .field("blob_bucket", &self.blob_bucket)
             .field("mail_from", &self.mail_from)
+            .field("event_bus", &self.event_bus)
             .finish_non_exhaustive()
     }
 }
@@ -123,6 +127,7 @@ impl FunctionConfig {
             viewer_country_header,
             blob_bucket: optional("BLOB_BUCKET"),
             mail_from,
+            event_bus: optional("EVENT_BUS"),
         })
     }
 }
@@ -170,10 +175,28 @@ pub async fn app_with_blobs_from_env() -> Result<App, ConfigError> {
     })
 }
 
-/// The notification functions' notifier (the stream consumer's, the digest's): the DynamoDB
+/// The notification functions' notifier (the stream consumers', the digest's): the DynamoDB
 /// store, SES sending as `MAIL_FROM`, and links to `PUBLIC_URL`, all required.
 pub async fn notifier_from_env() -> Result<Notifier, ConfigError> {
-    let mut config = FunctionConfig::from_env()?;
+    let config = FunctionConfig::from_env()?;
+    let sdk = sdk_config().await;
+    notifier(config, &sdk)
+}
+
+/// The change consumer's notifier, and its publisher of domain events on `EVENT_BUS`.
+pub async fn notifier_and_events_from_env() -> Result<(Notifier, EventBridgePublisher), ConfigError>
+{
+    let config = FunctionConfig::from_env()?;
+    let bus = config
+        .event_bus
+        .clone()
+        .ok_or(ConfigError::Missing("EVENT_BUS"))?;
+    let sdk = sdk_config().await;
+    let events = EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), bus);
+    Ok((notifier(config, &sdk)?, events))
+}
+
+fn notifier(mut config: FunctionConfig, sdk: &SdkConfig) -> Result<Notifier, ConfigError> {
     let from = config
         .mail_from
         .take()
@@ -182,10 +205,9 @@ pub async fn notifier_from_env() -> Result<Notifier, ConfigError> {
         .public_url
         .clone()
         .ok_or(ConfigError::Missing("PUBLIC_URL"))?;
-    let sdk = sdk_config().await;
-    let mailer = SesMailer::new(aws_sdk_ses::Client::new(&sdk), from);
+    let mailer = SesMailer::new(aws_sdk_ses::Client::new(sdk), from);
     Ok(Notifier {
-        store: app(config, &sdk).store,
+        store: app(config, sdk).store,
         mailer: Arc::new(mailer),
         site,
     })
@@ -405,7 +427,13 @@ mod tests {
         assert_eq!(from(" ").unwrap(), None);
         for bad in ["noreply", "a@b.c\r\nBcc: x@y.z", "<>"] {
             assert!(
-                matches!(from(bad), Err(ConfigError::Invalid { name: "MAIL_FROM", .. })),
+                matches!(
+                    from(bad),
+                    Err(ConfigError::Invalid {
+                        name: "MAIL_FROM",
+                        ..
+                    })
+                ),
                 "{bad}"
             );
         }

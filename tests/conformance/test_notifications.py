@@ -5,6 +5,7 @@ daily-digest repo's requests go out with `gatehouse digest`, once a day."""
 from __future__ import annotations
 
 import email
+import json
 import email.policy
 import os
 import subprocess
@@ -124,3 +125,41 @@ def test_a_digest_repo_gets_no_alert_and_one_digest_a_day(gatehouse_factory, tmp
     bad = subprocess.run([*digest[:-4], "--day", "2026-02-30"], capture_output=True, text=True, timeout=60)
     assert bad.returncode != 0
     assert "YYYY-MM-DD" in bad.stderr
+
+
+@pytest.mark.skipif(os.environ.get("GATEHOUSE_TEST_STORE") == "dynamodb",
+                    reason="on DynamoDB changes come from the table's stream (the request-changes function)")
+def test_a_decision_is_mailed_to_the_requester_and_every_change_is_an_event(gatehouse_factory, tmp_path):
+    from huggingface_hub import HfApi
+
+    data = tmp_path / "data"
+    world = seed("daily")
+    world["tokens"].append({"user": "a1", "role": "write", "name": "ci", "value": "hf_write_a1_xxxxxxxxxxxx"})
+    srv = gatehouse_factory(world, data_dir=data).start()
+    ask(srv, "Initech")
+    admin = HfApi(endpoint=srv.endpoint, token="hf_write_a1_xxxxxxxxxxxx")
+    admin.reject_access_request("lab/model", "asker", rejection_reason="Not <b>this</b> time")
+    [mail] = wait_for_mail(data, 1)
+    assert [a.addr_spec for a in mail["To"].addresses] == ["asker@example.com"]
+    assert mail["Subject"] == "Your request to access lab/model was rejected"
+    assert "The reason given: Not <b>this</b> time" in text_of(mail)
+
+    admin.accept_access_request("lab/model", "asker")
+    mails = wait_for_mail(data, 2)
+    assert mails[-1]["Subject"] == "Your request to access lab/model was accepted"
+
+    events_file = data / "events.jsonl"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        lines = [json.loads(line) for line in events_file.read_text().splitlines()] if events_file.exists() else []
+        if len(lines) >= 3:
+            break
+        time.sleep(0.05)
+    assert [line["detailType"] for line in lines] == [
+        "access-request.created", "access-request.rejected", "access-request.accepted"]
+    detail = lines[1]["detail"]
+    assert (detail["repoType"], detail["repoId"], detail["user"], detail["status"], detail["by"]) == (
+        "model", "lab/model", "asker", "rejected", "a1")
+    # Never answers, reasons or addresses.
+    assert "Initech" not in events_file.read_text() and "example.com" not in events_file.read_text()
+    assert "this" not in json.dumps([line["detail"] for line in lines])

@@ -70,19 +70,39 @@ def test_the_generated_http_api_serves_the_table_on_the_default_stage(output, ro
     assert stage["Properties"]["StageName"] == "$default"
 
 
-def test_the_stream_trigger_retries_bisects_and_parks_failures(output):
-    [mapping] = [
+def test_both_stream_triggers_filter_retry_bisect_and_park_failures(output):
+    mappings = [
         r["Properties"]
         for r in output["Resources"].values()
         if r["Type"] == "AWS::Lambda::EventSourceMapping"
     ]
-    assert mapping["MaximumRetryAttempts"] == 3
-    assert mapping["BisectBatchOnFunctionError"] is True
-    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["FilterCriteria"]["Filters"]
-    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
-        "Fn::GetAtt": ["StreamFailuresQueue", "Arn"]
-    }
+    functions = sorted(m["FunctionName"]["Ref"] for m in mappings)
+    assert functions == ["RequestChangesFunction", "StreamAlertsFunction"]
+    for mapping in mappings:
+        assert mapping["MaximumRetryAttempts"] == 3
+        assert mapping["BisectBatchOnFunctionError"] is True
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping["FilterCriteria"]["Filters"]
+        assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
+            "Fn::GetAtt": ["StreamFailuresQueue", "Arn"]
+        }
+
+
+def test_only_the_change_consumer_may_put_events_and_only_on_its_bus(template):
+    for name, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        statements = [
+            st
+            for policy in resource["Properties"].get("Policies", [])
+            if isinstance(policy, dict)
+            for st in policy.get("Statement", [])
+        ]
+        puts = [st for st in statements if "events:PutEvents" in str(st["Action"])]
+        if name == "RequestChangesFunction":
+            assert [st["Resource"] for st in puts] == [{"Fn::GetAtt": ["EventBus", "Arn"]}]
+        else:
+            assert puts == [], name
 
 
 def test_the_digest_schedule_has_a_time_zone_and_no_fixed_name(output):

@@ -188,6 +188,31 @@ impl SqliteStore {
         .await
     }
 
+    /// The change feed of every change: the audit records after `position`, at most `limit`,
+    /// each with its sequence number, and the position to read on from.
+    pub async fn audit_records_after(
+        &self,
+        position: u64,
+        limit: usize,
+    ) -> StoreResult<(Vec<(u64, AuditRecord)>, u64)> {
+        let after = rows::int(position, "feed position")?;
+        let limit = rows::int(limit as u64, "feed page")?;
+        self.read(move |db| {
+            let sql = format!(
+                "SELECT {AUDIT_COLUMNS}, seq FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+            );
+            let mut statement = db.prepare_cached(&sql)?;
+            let found = statement.query_map([after, limit], |row| {
+                let seq: i64 = row.get(10)?;
+                Ok((seq as u64, rows::audit(row)?))
+            })?;
+            let found: Vec<(u64, AuditRecord)> = found.collect::<Result<_, _>>()?;
+            let reached = found.last().map_or(position, |(seq, _)| *seq);
+            Ok((found, reached))
+        })
+        .await
+    }
+
     /// Where the change feed named `feed` has got to: 0 before its first record.
     pub async fn feed_position(&self, feed: &str) -> StoreResult<u64> {
         let feed = feed.to_owned();

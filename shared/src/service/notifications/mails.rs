@@ -75,6 +75,30 @@ struct DigestHtml<'a> {
     review_url: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/decision.txt")]
+struct DecisionText<'a> {
+    headline: &'a str,
+    reason: Option<&'a str>,
+    accepted: bool,
+    repo: &'a RepoRef,
+    repo_id: String,
+    repo_flag: &'a str,
+    repo_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/decision.html")]
+struct DecisionHtml<'a> {
+    headline: &'a str,
+    reason: Option<&'a str>,
+    accepted: bool,
+    repo: &'a RepoRef,
+    repo_id: String,
+    repo_flag: &'a str,
+    repo_url: &'a str,
+}
+
 /// Where a repo's managers review its requests: its settings page.
 pub(super) fn review_url(site: &str, repo: &RepoRef) -> String {
     format!("{}{}/settings", site.trim_end_matches('/'), repo.web_path())
@@ -140,4 +164,71 @@ fn render(template: &impl Template) -> Result<String, MailError> {
     template
         .render()
         .map_err(|e| MailError::Build(e.to_string()))
+}
+
+/// What a requester is told about their request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Decision<'a> {
+    Accepted,
+    Rejected {
+        reason: Option<&'a str>,
+    },
+    /// A manager gave access without a request.
+    Granted,
+}
+
+/// The mail to a requester about a decision on their request.
+pub(super) fn decision(
+    to: Email,
+    site: &str,
+    repo: &RepoRef,
+    decision: Decision<'_>,
+) -> Result<Mail, MailError> {
+    let (subject, headline, reason) = match decision {
+        Decision::Accepted => (
+            format!("Your request to access {} was accepted", repo.id),
+            format!("Your request to access {repo} was accepted: you can now download its files."),
+            None,
+        ),
+        Decision::Rejected { reason } => (
+            format!("Your request to access {} was rejected", repo.id),
+            format!("Your request to access {repo} was rejected."),
+            reason,
+        ),
+        Decision::Granted => (
+            format!("You were given access to {}", repo.id),
+            format!("A manager of {repo} gave you access: you can now download its files."),
+            None,
+        ),
+    };
+    let accepted = decision != Decision::Rejected { reason };
+    let repo_url = format!("{}{}", site.trim_end_matches('/'), repo.web_path());
+    let repo_flag = match repo.repo_type {
+        crate::domain::RepoType::Model => "",
+        crate::domain::RepoType::Dataset => "--repo-type dataset",
+        crate::domain::RepoType::Space => "--repo-type space",
+    };
+    let (repo_id, repo_url) = (repo.id.to_string(), repo_url.as_str());
+    Ok(Mail {
+        to: vec![to],
+        subject,
+        text: render(&DecisionText {
+            headline: &headline,
+            reason,
+            accepted,
+            repo,
+            repo_id: repo_id.clone(),
+            repo_flag,
+            repo_url,
+        })?,
+        html: render(&DecisionHtml {
+            headline: &headline,
+            reason,
+            accepted,
+            repo,
+            repo_id,
+            repo_flag,
+            repo_url,
+        })?,
+    })
 }

@@ -9,11 +9,13 @@
 //! failed mail is sent on the retry.
 
 mod alert;
+mod changes;
 mod digest;
 mod mails;
 mod stream;
 
 pub use alert::{AlertOutcome, alert_new_request};
+pub use changes::announce_changes;
 pub use digest::{DigestReport, send_digest};
 pub use stream::alert_on_records;
 
@@ -45,6 +47,8 @@ pub enum NotifyError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Mail(#[from] MailError),
+    #[error(transparent)]
+    Events(#[from] crate::events::EventError),
 }
 
 impl Notifier {

@@ -26,6 +26,7 @@ pub(super) const KIND_USER: &str = "user";
 pub(super) const KIND_ORG: &str = "org";
 pub(super) const KIND_REQUEST: &str = "request";
 pub(super) const KIND_MARKER: &str = "marker";
+pub(super) const KIND_AUDIT: &str = "audit";
 
 /// Counters on a namespace item: the next join position in an organization, and in a user's
 /// list of organizations.
@@ -473,7 +474,7 @@ pub(super) fn request_from(item: &Item) -> StoreResult<AccessRequest> {
 
 pub(super) fn audit_item(audit: &AuditRecord, sk: String) -> Item {
     let mut item = key(keys::repo_pk(&audit.repo), sk);
-    put(&mut item, KIND, s("audit"));
+    put(&mut item, KIND, s(KIND_AUDIT));
     put(&mut item, REQUEST_ID, s(audit.request_id.to_string()));
     put(&mut item, "repoType", s(audit.repo.repo_type.as_str()));
     put(&mut item, "repoId", s(audit.repo.id.to_string()));

@@ -5,32 +5,62 @@
 
 use aws_lambda_events::dynamodb::EventRecord;
 
-use super::items::{self, Item, KIND, KIND_REQUEST};
-use crate::domain::AccessRequest;
+use super::items::{self, Item, KIND, KIND_AUDIT, KIND_REQUEST};
+use super::keys::{self, PK, SK};
+use crate::domain::{AccessRequest, AuditRecord, Timestamp};
 use crate::store::{StoreError, StoreResult};
 
 /// The request a record inserted, if it inserted one; an error when it names itself a
 /// request but cannot be read as one.
 pub fn inserted_request(record: &EventRecord) -> StoreResult<Option<AccessRequest>> {
-    if record.event_name != "INSERT" {
+    match inserted(record, KIND_REQUEST) {
+        Some(image) => items::request_from(&image).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The audit record a record inserted (every change of a request writes one), with its key:
+/// unique to the change, and the same when the record is delivered again.
+pub fn inserted_audit(record: &EventRecord) -> StoreResult<Option<(String, AuditRecord)>> {
+    let Some(image) = inserted(record, KIND_AUDIT) else {
         return Ok(None);
+    };
+    let key = image
+        .get(SK)
+        .and_then(|sk| sk.as_s().ok())
+        .ok_or_else(|| StoreError::Backend("an audit record without its key".into()))?
+        .clone();
+    Ok(Some((key, items::audit_from(&image)?)))
+}
+
+/// The new image of an `INSERT` of an item of `kind`.
+fn inserted(record: &EventRecord, kind: &str) -> Option<Item> {
+    if record.event_name != "INSERT" {
+        return None;
     }
     let image: Item = record.change.new_image.clone().into();
-    let is_request = image
+    let is_kind = image
         .get(KIND)
-        .and_then(|kind| kind.as_s().ok())
-        .is_some_and(|kind| kind == KIND_REQUEST);
-    if !is_request {
-        return Ok(None);
-    }
-    items::request_from(&image).map(Some)
+        .and_then(|value| value.as_s().ok())
+        .is_some_and(|value| value == kind);
+    is_kind.then_some(image)
 }
 
 /// The record DynamoDB's stream (`NEW_IMAGE`) delivers when `request` is inserted, numbered
 /// `sequence`.
 pub fn insert_record(sequence: u64, request: &AccessRequest) -> StoreResult<EventRecord> {
-    let item = items::request_item(request)?;
-    let keys: Item = [super::keys::PK, super::keys::SK]
+    record_of(sequence, items::request_item(request)?, request.updated_at)
+}
+
+/// The record of an audit record's insertion, numbered `sequence`: the embedded store's
+/// change feed, whose records keep no request version, keys it by its sequence instead.
+pub fn audit_insert_record(sequence: u64, audit: &AuditRecord) -> StoreResult<EventRecord> {
+    let key = keys::audit_sk(audit.request_id, sequence, keys::AuditPhase::Write);
+    record_of(sequence, items::audit_item(audit, key), audit.at)
+}
+
+fn record_of(sequence: u64, item: Item, at: Timestamp) -> StoreResult<EventRecord> {
+    let keys: Item = [PK, SK]
         .into_iter()
         .filter_map(|name| Some((name.to_owned(), item.get(name)?.clone())))
         .collect();
@@ -42,7 +72,7 @@ pub fn insert_record(sequence: u64, request: &AccessRequest) -> StoreResult<Even
         "eventSource": "aws:dynamodb",
         "awsRegion": "local",
         "dynamodb": {
-            "ApproximateCreationDateTime": request.updated_at.millis() / 1000,
+            "ApproximateCreationDateTime": at.millis() / 1000,
             "Keys": serde_dynamo::Item::from(keys),
             "NewImage": serde_dynamo::Item::from(item),
             "SequenceNumber": sequence.to_string(),
@@ -58,7 +88,8 @@ pub fn insert_record(sequence: u64, request: &AccessRequest) -> StoreResult<Even
 mod tests {
     use super::*;
     use crate::domain::{
-        Answers, Contact, Email, Name, ObjectId, RepoId, RepoRef, RepoType, RequestState, Timestamp,
+        Answers, AuditAction, Contact, Email, Name, ObjectId, RepoId, RepoRef, RepoType,
+        RequestState,
     };
 
     fn request() -> AccessRequest {
@@ -93,6 +124,32 @@ mod tests {
         assert_eq!(
             inserted_request(&again).unwrap().unwrap().user.as_str(),
             "rafael"
+        );
+    }
+
+    #[test]
+    fn an_audit_record_reads_back_with_a_key_of_its_own() {
+        let request = request();
+        let audit = AuditRecord::created(
+            AuditAction::Requested,
+            Some(&request.user),
+            &request,
+            request.created_at,
+        );
+        let record = audit_insert_record(42, &audit).unwrap();
+        let (key, read) = inserted_audit(&record).unwrap().unwrap();
+        assert_eq!(read, audit);
+        assert_ne!(
+            key,
+            inserted_audit(&audit_insert_record(43, &audit).unwrap())
+                .unwrap()
+                .unwrap()
+                .0
+        );
+        assert_eq!(inserted_request(&record).unwrap(), None);
+        assert_eq!(
+            inserted_audit(&insert_record(1, &request).unwrap()).unwrap(),
+            None
         );
     }
 

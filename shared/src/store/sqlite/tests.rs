@@ -285,3 +285,46 @@ requests:
         .unwrap();
     assert_eq!(store.feed_position("alerts").await.unwrap(), after_all + 1);
 }
+
+#[tokio::test]
+async fn the_audit_feed_delivers_every_change_in_order() {
+    let seed = "
+users: [{name: owner}, {name: r1}]
+repos: [{id: owner/m, gated: manual}]
+requests: [{repo: owner/m, user: r1, status: pending}]
+";
+    let (store, _dir) = crate::seed::seeded_sqlite(seed).await;
+    let (first, position) = store.audit_records_after(0, 100).await.unwrap();
+    assert_eq!(first.len(), 1);
+    let request = store
+        .access_request(&first[0].1.repo, &first[0].1.user)
+        .await
+        .unwrap()
+        .unwrap();
+    let owner = Name::parse("owner").unwrap();
+    let rejected = request
+        .reviewed(
+            RequestStatus::Rejected,
+            &owner,
+            Some("No".into()),
+            Timestamp::now(),
+        )
+        .unwrap();
+    let review = AuditRecord::changed(
+        AuditAction::Reviewed,
+        Some(&owner),
+        &request,
+        &rejected,
+        rejected.updated_at,
+    );
+    store.update_request(&rejected, &review).await.unwrap();
+
+    let (next, reached) = store.audit_records_after(position, 100).await.unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].1, review);
+    assert!(next[0].0 > position && reached == next[0].0);
+    assert_eq!(
+        store.audit_records_after(reached, 100).await.unwrap(),
+        (vec![], reached)
+    );
+}
