@@ -213,6 +213,7 @@ pub async fn repo(data_dir: &Path, store_args: &StoreArgs, command: RepoCommand)
                     gate: gated,
                     notifications_mode: NotificationsMode::default(),
                     notifications_email: None,
+                    requester_emails: true,
                 },
             )
             .await?;

@@ -95,6 +95,8 @@ struct SeedRepo {
 struct SeedNotifications {
     mode: Option<String>,
     email: Option<Email>,
+    /// Whether requesters are mailed about decisions (on by default).
+    requesters: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -358,6 +360,7 @@ impl Checker<'_> {
             let notifications = seed.notifications.unwrap_or(SeedNotifications {
                 mode: None,
                 email: None,
+                requesters: None,
             });
             let notifications_mode = match notifications.mode.as_deref() {
                 None => NotificationsMode::default(),
@@ -397,6 +400,7 @@ impl Checker<'_> {
                 gate: seed.gated,
                 notifications_mode,
                 notifications_email: notifications.email,
+                requester_emails: notifications.requesters.unwrap_or(true),
             };
             repos.push((new, files));
         }

@@ -330,6 +330,9 @@ pub struct Repo {
     pub gate: GateMode,
     pub notifications_mode: NotificationsMode,
     pub notifications_email: Option<Email>,
+    /// Whether a requester is mailed when their request is accepted or rejected (on unless
+    /// the managers turn it off).
+    pub requester_emails: bool,
     /// The commit `main` points at: 40 lowercase hex digits.
     pub sha: String,
     /// The README's YAML front matter (without the `---` lines), if it has one.

@@ -27,6 +27,7 @@ pub struct NewRepo {
     pub gate: GateMode,
     pub notifications_mode: NotificationsMode,
     pub notifications_email: Option<Email>,
+    pub requester_emails: bool,
 }
 
 /// Who owns a new repo: its namespace, or for a one-segment id the owner named.
@@ -63,6 +64,7 @@ pub async fn create_repo(store: &dyn Store, new: NewRepo) -> Result<Repo> {
         gate: new.gate,
         notifications_mode: new.notifications_mode,
         notifications_email: new.notifications_email,
+        requester_emails: new.requester_emails,
         front_matter: None,
         created_at: now,
         last_modified: now,
@@ -246,6 +248,7 @@ mod tests {
             gate: GateMode::Off,
             notifications_mode: NotificationsMode::Bulk,
             notifications_email: None,
+            requester_emails: true,
         };
         let created = create_repo(&store, new).await.unwrap();
         let files = |n: usize| -> Vec<(String, Bytes)> {

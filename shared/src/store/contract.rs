@@ -134,6 +134,7 @@ fn repo(repo: &RepoRef) -> Repo {
         gate: GateMode::Manual,
         notifications_mode: NotificationsMode::Bulk,
         notifications_email: None,
+        requester_emails: true,
         sha: "0".repeat(40),
         front_matter: None,
         created_at: at(0),
@@ -541,6 +542,7 @@ pub async fn a_created_repo_can_be_read_back_and_not_created_twice<S: Store>(sto
         gate: GateMode::Auto,
         notifications_mode: NotificationsMode::RealTime,
         notifications_email: Some(Email::parse("owners@acme.example").unwrap()),
+        requester_emails: true,
         front_matter: Some("license: mit\nextra_gated_prompt: Please\n".into()),
         last_modified: at(7),
         ..repo(&model("acme/m"))
@@ -587,6 +589,7 @@ pub async fn a_settings_update_changes_only_what_it_names<S: Store>(store: S) {
     let m = model("acme/m");
     let original = Repo {
         notifications_email: Some(Email::parse("owners@acme.example").unwrap()),
+        requester_emails: true,
         ..repo(&m)
     };
     store.create_repo(&original).await.unwrap();
@@ -612,6 +615,7 @@ pub async fn a_settings_update_changes_only_what_it_names<S: Store>(store: S) {
         visibility: Some(Visibility::Private),
         notifications_mode: Some(NotificationsMode::RealTime),
         notifications_email: Some(None),
+        requester_emails: Some(false),
         ..Default::default()
     };
     let updated = store.update_repo_settings(&m, &rest).await.unwrap();
@@ -620,6 +624,7 @@ pub async fn a_settings_update_changes_only_what_it_names<S: Store>(store: S) {
         gate: GateMode::Auto,
         notifications_mode: NotificationsMode::RealTime,
         notifications_email: None,
+        requester_emails: false,
         ..original
     };
     assert_eq!(updated, expected);

@@ -105,6 +105,7 @@ pub struct SettingsUpdate {
     pub notifications_mode: Option<NotificationsMode>,
     /// `Some(None)` clears the custom address.
     pub notifications_email: Option<Option<Email>>,
+    pub requester_emails: Option<bool>,
 }
 
 impl SettingsUpdate {
@@ -124,6 +125,9 @@ impl SettingsUpdate {
         }
         if let Some(email) = &self.notifications_email {
             repo.notifications_email = email.clone();
+        }
+        if let Some(on) = self.requester_emails {
+            repo.requester_emails = on;
         }
     }
 }

@@ -721,7 +721,7 @@ impl Store for SqliteStore {
         let repo = repo.clone();
         self.write(move |tx| {
             let sql = format!(
-                "INSERT INTO repos ({REPO_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                "INSERT INTO repos ({REPO_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
             );
             tx.prepare_cached(&sql)?
                 .execute(params![
@@ -736,6 +736,7 @@ impl Store for SqliteStore {
                     repo.front_matter,
                     repo.created_at.millis(),
                     repo.last_modified.millis(),
+                    repo.requester_emails,
                 ])
                 .map_err(duplicate_as(
                     "the repo",
@@ -817,7 +818,7 @@ impl Store for SqliteStore {
             update.apply(&mut stored);
             tx.prepare_cached(
                 "UPDATE repos SET visibility = ?3, gate = ?4, notifications_mode = ?5,
-                                  notifications_email = ?6
+                                  notifications_email = ?6, requester_emails = ?7
                  WHERE repo_type = ?1 AND repo_id = ?2",
             )?
             .execute(params![
@@ -827,6 +828,7 @@ impl Store for SqliteStore {
                 stored.gate.as_str(),
                 stored.notifications_mode.as_str(),
                 stored.notifications_email.as_ref().map(Email::as_str),
+                stored.requester_emails,
             ])?;
             Ok(stored)
         })

@@ -46,6 +46,7 @@ pub fn info_json(view: &RepoView, files: &[FileEntry]) -> Value {
     if view.can_manage() {
         body["gatedNotificationsMode"] = json!(repo.notifications_mode);
         body["gatedNotificationsEmail"] = json!(repo.notifications_email);
+        body[REQUESTER_EMAILS] = json!(repo.requester_emails);
         if let Err(error) = card.gate_card {
             body["cardError"] = json!(error.to_string());
         }
@@ -88,8 +89,13 @@ fn settings_json(repo: &Repo) -> Value {
         "visibility": repo.visibility,
         "gatedNotificationsMode": repo.notifications_mode,
         "gatedNotificationsEmail": repo.notifications_email,
+        REQUESTER_EMAILS: repo.requester_emails,
     })
 }
+
+/// The setting of whether requesters are mailed about decisions (gatehouse's own; the Hub
+/// has none).
+const REQUESTER_EMAILS: &str = "gatedRequesterEmails";
 
 /// Reads a settings body. Every key must be known and every value valid, or nothing at all
 /// changes. `private` (0.x clients) and `visibility` (later ones) mean the same thing.
@@ -151,6 +157,14 @@ fn settings_update(body: &Map<String, Value>) -> Result<SettingsUpdate> {
                 };
                 update.notifications_email = Some(email);
             }
+            REQUESTER_EMAILS => {
+                let on = value.as_bool().ok_or_else(|| {
+                    bad(format!(
+                        "invalid value for '{REQUESTER_EMAILS}': {value}; expected true or false"
+                    ))
+                })?;
+                update.requester_emails = Some(on);
+            }
             // 0.x clients send it; gatehouse stores files without Xet.
             "xetEnabled" if value == &Value::Bool(false) => {}
             "xetEnabled" => return Err(bad("Xet storage is not supported".into())),
@@ -190,6 +204,19 @@ mod tests {
         assert_eq!(update.visibility, Some(Visibility::Private));
         let old_client = parse(json!({"gated": "auto", "private": false})).unwrap();
         assert_eq!(old_client.visibility, Some(Visibility::Public));
+    }
+
+    #[test]
+    fn requester_emails_are_turned_on_or_off_with_a_boolean_only() {
+        let off = parse(json!({"gatedRequesterEmails": false})).unwrap();
+        assert_eq!(off.requester_emails, Some(false));
+        for bad in [json!("no"), json!(0), Value::Null] {
+            let error = parse(json!({"gatedRequesterEmails": bad})).unwrap_err();
+            assert!(
+                error.to_string().contains("gatedRequesterEmails"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

@@ -511,6 +511,7 @@ async fn a_request_too_large_to_store_is_a_413_with_a_message_and_stores_nothing
         gate: crate::domain::GateMode::Manual,
         notifications_mode: Default::default(),
         notifications_email: None,
+        requester_emails: true,
     };
     create_repo(store, new).await.unwrap();
     let blobs_dir = tempfile::tempdir().unwrap();

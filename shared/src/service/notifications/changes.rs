@@ -70,7 +70,11 @@ async fn tell_requester(
         _ => return Ok(false),
     };
     let store = notifier.store.as_ref();
-    if store.repo(&audit.repo).await?.is_none() {
+    let mails_requesters = store
+        .repo(&audit.repo)
+        .await?
+        .is_some_and(|repo| repo.requester_emails);
+    if !mails_requesters {
         return Ok(false);
     }
     // The address they shared with the request, else their account's.
@@ -238,6 +242,22 @@ requests:
         let bob = review(&world, "bob", RequestStatus::Accepted, None, 1).await;
         let reopened = review(&world, "bob", RequestStatus::Pending, None, 2).await;
         let failed = announce_changes(&world.notifier, &world.events, &[bob, reopened]).await;
+        assert!(failed.is_empty());
+        assert!(world.mailer.sent().is_empty());
+        assert_eq!(world.events.published.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn managers_who_turned_requester_emails_off_keep_the_events_only() {
+        let world = world().await;
+        let repo = RepoRef::new(RepoType::Dataset, RepoId::parse("owner/m").unwrap());
+        let off = crate::store::SettingsUpdate {
+            requester_emails: Some(false),
+            ..Default::default()
+        };
+        world.store.update_repo_settings(&repo, &off).await.unwrap();
+        let record = review(&world, "ann", RequestStatus::Accepted, None, 1).await;
+        let failed = announce_changes(&world.notifier, &world.events, &[record]).await;
         assert!(failed.is_empty());
         assert!(world.mailer.sent().is_empty());
         assert_eq!(world.events.published.lock().unwrap().len(), 1);

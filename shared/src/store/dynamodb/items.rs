@@ -37,6 +37,7 @@ pub(super) const REQUEST_ID: &str = "requestId";
 /// On a request item: its repo's notifications mode when the request was made, so the
 /// stream's filter criteria can pick new pending requests of real-time repos.
 pub(super) const NOTIFICATIONS_MODE: &str = "notificationsMode";
+pub(super) const REQUESTER_EMAILS: &str = "requesterEmails";
 /// Grows with every write of a repo item, so a commit can be conditional on what it read.
 pub(super) const REPO_REV: &str = "rev";
 
@@ -96,6 +97,14 @@ impl<'a> Reader<'a> {
 
     pub fn str(&self, name: &str) -> StoreResult<&'a str> {
         self.opt_str(name)?.ok_or_else(|| self.missing(name))
+    }
+
+    pub fn opt_bool(&self, name: &str) -> StoreResult<Option<bool>> {
+        match self.item.get(name) {
+            None | Some(AttributeValue::Null(_)) => Ok(None),
+            Some(AttributeValue::Bool(value)) => Ok(Some(*value)),
+            Some(other) => Err(self.invalid(name, other)),
+        }
     }
 
     pub fn opt_parse<T>(
@@ -314,6 +323,11 @@ pub(super) fn repo_item(repo: &Repo) -> Item {
         "notificationsEmail",
         repo.notifications_email.as_ref().map(|e| s(e.as_str())),
     );
+    put(
+        &mut item,
+        REQUESTER_EMAILS,
+        AttributeValue::Bool(repo.requester_emails),
+    );
     put(&mut item, "sha", s(&repo.sha));
     put_opt(&mut item, "frontMatter", repo.front_matter.as_ref().map(s));
     put(&mut item, "createdAt", n(repo.created_at.millis()));
@@ -332,6 +346,8 @@ pub(super) fn repo_from(item: &Item) -> StoreResult<(Repo, u64)> {
         gate: r.parse("gate", GateMode::from_stored)?,
         notifications_mode: r.parse(NOTIFICATIONS_MODE, NotificationsMode::parse)?,
         notifications_email: r.opt_email("notificationsEmail")?,
+        // Repos stored before the setting existed mail their requesters.
+        requester_emails: r.opt_bool(REQUESTER_EMAILS)?.unwrap_or(true),
         sha: r.str("sha")?.to_owned(),
         front_matter: r.opt_str("frontMatter")?.map(str::to_owned),
         created_at: r.time("createdAt")?,
@@ -658,6 +674,7 @@ mod tests {
             gate: GateMode::Auto,
             notifications_mode: NotificationsMode::RealTime,
             notifications_email: Some(Email::parse("o@acme.example").unwrap()),
+            requester_emails: true,
             sha: "a".repeat(40),
             front_matter: Some("gated: auto\n".into()),
             created_at: Timestamp::from_millis(1),

@@ -1156,6 +1156,9 @@ impl Store for DynamoStore {
         if let Some(email) = &update.notifications_email {
             changes.set_or_remove("notificationsEmail", email.as_ref().map(|e| s(e.as_str())));
         }
+        if let Some(on) = update.requester_emails {
+            changes.set(items::REQUESTER_EMAILS, AttributeValue::Bool(on));
+        }
         changes.add(REPO_REV, n(1));
         let changes = changes.build();
         let update = self

@@ -781,6 +781,7 @@ async fn a_stale_notifications_mode_costs_one_read_and_one_more_transaction_and_
         gate: crate::domain::GateMode::Manual,
         notifications_mode: NotificationsMode::Bulk,
         notifications_email: None,
+        requester_emails: true,
     };
     create_repo(&store, new).await.unwrap();
     let ask = |user: &str| {
@@ -914,6 +915,7 @@ async fn given_owner_and_repos(
                 gate: crate::domain::GateMode::Manual,
                 notifications_mode: mode,
                 notifications_email: None,
+                requester_emails: true,
                 sha: "0".repeat(40),
                 front_matter: None,
                 created_at: Timestamp::from_millis(1),

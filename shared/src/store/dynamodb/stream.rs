@@ -221,6 +221,7 @@ mod tests {
                     gate: GateMode::Manual,
                     notifications_mode: mode,
                     notifications_email: None,
+                    requester_emails: true,
                     sha: "0".repeat(40),
                     front_matter: None,
                     created_at: Timestamp::now(),

@@ -181,6 +181,7 @@ fn repo(repo: &RepoRef) -> Repo {
         gate: GateMode::Manual,
         notifications_mode: Default::default(),
         notifications_email: None,
+        requester_emails: true,
         sha: "0".repeat(40),
         front_matter: None,
         created_at: Timestamp::from_millis(1),

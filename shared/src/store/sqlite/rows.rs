@@ -17,7 +17,8 @@ pub(super) const USER_COLUMNS: &str = "name, id, fullname, email, created_at";
 pub(super) const ORGANIZATION_COLUMNS: &str = "name, id, fullname, created_at";
 pub(super) const TOKEN_COLUMNS: &str = "digest, user, role, display_name, created_at";
 pub(super) const REPO_COLUMNS: &str = "repo_type, repo_id, owner, visibility, gate, \
-     notifications_mode, notifications_email, sha, front_matter, created_at, last_modified";
+     notifications_mode, notifications_email, sha, front_matter, created_at, last_modified, \
+     requester_emails";
 pub(super) const FILE_COLUMNS: &str = "path, size, oid, sha256";
 pub(super) const REQUEST_COLUMNS: &str = "id, repo_type, repo_id, user, fullname, email, \
      answers, status, reviewer, reviewed_at, rejection_reason, created_at, updated_at, version";
@@ -138,6 +139,7 @@ pub(super) fn repo(row: &Row<'_>) -> rusqlite::Result<Repo> {
         front_matter: row.get(8)?,
         created_at: timestamp(row, 9)?,
         last_modified: timestamp(row, 10)?,
+        requester_emails: row.get(11)?,
     })
 }
 

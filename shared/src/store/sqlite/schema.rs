@@ -133,6 +133,10 @@ const MIGRATIONS: &[&str] = &[
         seq  INTEGER NOT NULL
     ) STRICT;
     ",
+    // 3: whether a repo's requesters are mailed about decisions on their requests.
+    "
+    ALTER TABLE repos ADD COLUMN requester_emails INTEGER NOT NULL DEFAULT 1;
+    ",
 ];
 
 /// The schema version this build writes.
