@@ -78,23 +78,19 @@ requests:
         store.access_request(&repo, &user).await.unwrap().unwrap()
     }
 
-    fn notifier(store: &SqliteStore, mailer: &Arc<RecordingMailer>) -> Notifier {
-        Notifier {
-            store: Arc::new(store.clone()),
-            mailer: mailer.clone(),
-            site: "https://hub.example.com/".into(),
-        }
+    fn notifier(store: &SqliteStore) -> (Notifier, Arc<RecordingMailer>) {
+        super::super::recording(Arc::new(store.clone()))
     }
 
     #[tokio::test]
     async fn a_new_pending_request_to_a_real_time_repo_is_mailed_to_its_managers_once() {
         let (store, _dir) = seeded_sqlite(SEED).await;
-        let mailer = Arc::new(RecordingMailer::default());
+        let (notifier, mailer) = notifier(&store);
         let request = request_on(&store, "owner/live").await;
 
-        let outcome = alert_new_request(&notifier(&store, &mailer), &request).await;
+        let outcome = alert_new_request(&notifier, &request).await;
         assert_eq!(outcome.unwrap(), AlertOutcome::Sent);
-        let again = alert_new_request(&notifier(&store, &mailer), &request).await;
+        let again = alert_new_request(&notifier, &request).await;
         assert_eq!(again.unwrap(), AlertOutcome::AlreadySent);
 
         let sent = mailer.sent();
@@ -139,13 +135,11 @@ requests:
     #[tokio::test]
     async fn a_new_version_of_the_request_is_a_new_alert() {
         let (store, _dir) = seeded_sqlite(SEED).await;
-        let mailer = Arc::new(RecordingMailer::default());
+        let (notifier, mailer) = notifier(&store);
         let mut request = request_on(&store, "owner/live").await;
-        alert_new_request(&notifier(&store, &mailer), &request)
-            .await
-            .unwrap();
+        alert_new_request(&notifier, &request).await.unwrap();
         request.version += 1;
-        let outcome = alert_new_request(&notifier(&store, &mailer), &request).await;
+        let outcome = alert_new_request(&notifier, &request).await;
         assert_eq!(outcome.unwrap(), AlertOutcome::Sent);
         assert_eq!(mailer.sent().len(), 2);
     }
@@ -153,10 +147,10 @@ requests:
     #[tokio::test]
     async fn digest_repos_automatic_repos_and_settled_requests_get_no_alert() {
         let (store, _dir) = seeded_sqlite(SEED).await;
-        let mailer = Arc::new(RecordingMailer::default());
+        let (notifier, mailer) = notifier(&store);
         for repo in ["owner/daily", "owner/auto"] {
             let request = request_on(&store, repo).await;
-            let outcome = alert_new_request(&notifier(&store, &mailer), &request).await;
+            let outcome = alert_new_request(&notifier, &request).await;
             assert!(
                 matches!(outcome.unwrap(), AlertOutcome::NotCalledFor(_)),
                 "{repo}"
@@ -171,7 +165,7 @@ requests:
                 settled.updated_at,
             )
             .unwrap();
-        let outcome = alert_new_request(&notifier(&store, &mailer), &settled).await;
+        let outcome = alert_new_request(&notifier, &settled).await;
         assert!(matches!(outcome.unwrap(), AlertOutcome::NotCalledFor(_)));
         assert!(mailer.sent().is_empty());
     }
@@ -179,13 +173,13 @@ requests:
     #[tokio::test]
     async fn a_mail_that_fails_is_sent_on_the_retry() {
         let (store, _dir) = seeded_sqlite(SEED).await;
-        let mailer = Arc::new(RecordingMailer::default());
+        let (notifier, mailer) = notifier(&store);
         let request = request_on(&store, "owner/live").await;
         mailer.refuse("owner@example.com");
-        let failed = alert_new_request(&notifier(&store, &mailer), &request).await;
+        let failed = alert_new_request(&notifier, &request).await;
         assert!(matches!(failed, Err(NotifyError::Mail(_))));
         mailer.accept_all();
-        let retried = alert_new_request(&notifier(&store, &mailer), &request).await;
+        let retried = alert_new_request(&notifier, &request).await;
         assert_eq!(retried.unwrap(), AlertOutcome::Sent);
         assert_eq!(mailer.sent().len(), 1);
     }

@@ -128,12 +128,7 @@ requests:
 
     async fn world() -> World {
         let (store, dir) = seeded_sqlite(SEED).await;
-        let mailer = Arc::new(RecordingMailer::default());
-        let notifier = Notifier {
-            store: Arc::new(store.clone()),
-            mailer: mailer.clone(),
-            site: "https://hub.example.com".into(),
-        };
+        let (notifier, mailer) = super::super::recording(Arc::new(store.clone()));
         World {
             store,
             _dir: dir,

@@ -114,12 +114,8 @@ requests:
         Day::parse(text).unwrap()
     }
 
-    fn notifier(store: &SqliteStore, mailer: &Arc<RecordingMailer>) -> Notifier {
-        Notifier {
-            store: Arc::new(store.clone()),
-            mailer: mailer.clone(),
-            site: "http://127.0.0.1:8080".into(),
-        }
+    fn notifier(store: &SqliteStore) -> (Notifier, Arc<RecordingMailer>) {
+        super::super::recording(Arc::new(store.clone()))
     }
 
     fn names(repos: &[RepoRef]) -> Vec<String> {
@@ -139,11 +135,9 @@ requests:
     #[tokio::test]
     async fn each_digest_repo_with_new_pending_requests_gets_one_mail_for_the_day() {
         let (store, _dir) = seeded_sqlite(SEED).await;
-        let mailer = Arc::new(RecordingMailer::default());
+        let (notifier, mailer) = notifier(&store);
 
-        let report = send_digest(&notifier(&store, &mailer), day("2026-03-02"))
-            .await
-            .unwrap();
+        let report = send_digest(&notifier, day("2026-03-02")).await.unwrap();
         assert_eq!(
             names(&report.sent),
             ["model owner/m", "dataset org/d", "model org/custom"]
@@ -180,61 +174,49 @@ requests:
         assert!(r1 < r2, "{text}");
         assert!(!text.contains("r3") && !text.contains("r4"), "{text}");
         assert!(
-            text.contains("http://127.0.0.1:8080/owner/m/settings"),
+            text.contains("https://hub.example.com/owner/m/settings"),
             "{text}"
         );
         assert!(
             mailer.sent()[1]
                 .text
-                .contains("http://127.0.0.1:8080/datasets/org/d/settings")
+                .contains("https://hub.example.com/datasets/org/d/settings")
         );
     }
 
     #[tokio::test]
     async fn a_day_already_sent_sends_nothing_again_and_the_next_day_has_its_own() {
         let (store, _dir) = seeded_sqlite(SEED).await;
-        let mailer = Arc::new(RecordingMailer::default());
-        send_digest(&notifier(&store, &mailer), day("2026-03-02"))
-            .await
-            .unwrap();
+        let (notifier, mailer) = notifier(&store);
+        send_digest(&notifier, day("2026-03-02")).await.unwrap();
 
-        let rerun = send_digest(&notifier(&store, &mailer), day("2026-03-02"))
-            .await
-            .unwrap();
+        let rerun = send_digest(&notifier, day("2026-03-02")).await.unwrap();
         assert!(rerun.sent.is_empty());
         assert_eq!(rerun.already_sent.len(), 3);
         assert_eq!(mailer.sent().len(), 3);
 
-        let next = send_digest(&notifier(&store, &mailer), day("2026-03-03"))
-            .await
-            .unwrap();
+        let next = send_digest(&notifier, day("2026-03-03")).await.unwrap();
         assert_eq!(names(&next.sent), ["model owner/m"]);
         assert_eq!(
             mails(&mailer)[3].1,
             "1 new access request to owner/m on 2026-03-03"
         );
-        let quiet = send_digest(&notifier(&store, &mailer), day("2026-03-04"))
-            .await
-            .unwrap();
+        let quiet = send_digest(&notifier, day("2026-03-04")).await.unwrap();
         assert!(quiet.sent.is_empty() && quiet.not_called_for.is_empty());
     }
 
     #[tokio::test]
     async fn a_repo_whose_mail_failed_gets_it_on_the_rerun_and_the_others_not_twice() {
         let (store, _dir) = seeded_sqlite(SEED).await;
-        let mailer = Arc::new(RecordingMailer::default());
+        let (notifier, mailer) = notifier(&store);
         mailer.refuse("team@example.com");
-        let report = send_digest(&notifier(&store, &mailer), day("2026-03-02"))
-            .await
-            .unwrap();
+        let report = send_digest(&notifier, day("2026-03-02")).await.unwrap();
         assert_eq!(report.sent.len(), 2);
         assert_eq!(report.failed.len(), 1);
         assert_eq!(report.failed[0].0.to_string(), "model org/custom");
 
         mailer.accept_all();
-        let rerun = send_digest(&notifier(&store, &mailer), day("2026-03-02"))
-            .await
-            .unwrap();
+        let rerun = send_digest(&notifier, day("2026-03-02")).await.unwrap();
         assert_eq!(names(&rerun.sent), ["model org/custom"]);
         assert_eq!(rerun.already_sent.len(), 2);
         assert_eq!(mailer.sent().len(), 3);

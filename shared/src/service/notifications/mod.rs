@@ -69,6 +69,19 @@ impl Notifier {
     }
 }
 
+/// A notifier over `store`, linking to `https://hub.example.com`, whose mail a test reads
+/// back from the mailer.
+#[cfg(test)]
+pub(crate) fn recording(store: Arc<dyn Store>) -> (Notifier, Arc<crate::mail::RecordingMailer>) {
+    let mailer = Arc::new(crate::mail::RecordingMailer::default());
+    let notifier = Notifier {
+        store,
+        mailer: mailer.clone(),
+        site: "https://hub.example.com".into(),
+    };
+    (notifier, mailer)
+}
+
 /// The addresses to tell about `repo`'s new requests: none when nobody it would go to has an
 /// address. Admins without an address are passed over, so they do not take the place of one
 /// who can be told.

@@ -53,7 +53,6 @@ mod tests {
     use std::sync::Arc;
 
     use crate::domain::{Name, RepoId, RepoRef, RepoType};
-    use crate::mail::RecordingMailer;
     use crate::seed::seeded_sqlite;
     use crate::store::Store;
     use crate::store::stream::insert_record;
@@ -77,12 +76,7 @@ requests:
     #[tokio::test]
     async fn a_batch_alerts_once_per_new_request_and_reports_only_the_records_that_failed() {
         let (store, _dir) = seeded_sqlite(SEED).await;
-        let mailer = Arc::new(RecordingMailer::default());
-        let notifier = Notifier {
-            store: Arc::new(store.clone()),
-            mailer: mailer.clone(),
-            site: "http://127.0.0.1:1".into(),
-        };
+        let (notifier, mailer) = super::super::recording(Arc::new(store.clone()));
         let request = |repo: &str, user: &str| {
             let (store, user) = (&store, Name::parse(user).unwrap());
             let repo = RepoRef::new(RepoType::Model, RepoId::parse(repo).unwrap());

@@ -138,17 +138,7 @@ impl DynamoStore {
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PK);
-        let result = send_single(|| put.clone().send()).await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(backend("PutItem", e)),
-        }
+        conditional_put(put).await
     }
 
     /// Adds one to a counter on a namespace item of the given kind, and returns the new
@@ -726,6 +716,22 @@ impl Transaction {
             )));
         }
         Ok(())
+    }
+}
+
+/// Sends a conditional put: true when written, false when its condition refused it.
+async fn conditional_put(
+    put: aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder,
+) -> StoreResult<bool> {
+    match send_single(|| put.clone().send()).await {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(backend("PutItem", e)),
     }
 }
 
@@ -1552,16 +1558,7 @@ impl Store for DynamoStore {
             .expression_attribute_names("#pk", PK)
             .expression_attribute_names("#expires", keys::TTL_ATTRIBUTE)
             .expression_attribute_values(":now", n(Timestamp::now().millis() / 1000));
-        match send_single(|| put.clone().send()).await {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(backend("PutItem", e)),
-        }
+        conditional_put(put).await
     }
 
     async fn release_marker(&self, marker: &str) -> StoreResult<()> {

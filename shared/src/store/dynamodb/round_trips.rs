@@ -974,21 +974,6 @@ async fn given_pending(
     request
 }
 
-fn recording_notifier(
-    store: &DynamoStore,
-) -> (
-    crate::service::notifications::Notifier,
-    Arc<crate::mail::RecordingMailer>,
-) {
-    let mailer = Arc::new(crate::mail::RecordingMailer::default());
-    let notifier = crate::service::notifications::Notifier {
-        store: Arc::new(store.clone()),
-        mailer: mailer.clone(),
-        site: "https://hub.example.com".into(),
-    };
-    (notifier, mailer)
-}
-
 #[tokio::test]
 async fn a_digest_over_ten_thousand_repos_reads_only_the_fifty_with_new_requests() {
     let Some((store, counter, _guard)) = counted_store().await else {
@@ -1000,7 +985,7 @@ async fn a_digest_over_ten_thousand_repos_reads_only_the_fifty_with_new_requests
         let at = Timestamp::from_millis(day.start().millis() + i as i64 * 60_000);
         given_pending(&store, repo, "asker", at).await;
     }
-    let (notifier, mailer) = recording_notifier(&store);
+    let (notifier, mailer) = crate::service::notifications::recording(Arc::new(store.clone()));
     counter.take();
 
     let report = crate::service::notifications::send_digest(&notifier, day)
@@ -1044,7 +1029,7 @@ async fn a_stream_batch_of_a_hundred_new_requests_writes_one_marker_per_alert() 
         let request = given_pending(&store, &repo, &user, Timestamp::now()).await;
         records.push(super::stream::insert_record(i + 1, &request).unwrap());
     }
-    let (notifier, mailer) = recording_notifier(&store);
+    let (notifier, mailer) = crate::service::notifications::recording(Arc::new(store.clone()));
     counter.take();
 
     let failed = crate::service::notifications::alert_on_records(&notifier, &records).await;
