@@ -5,6 +5,7 @@
 use aws_lambda_events::dynamodb::EventRecord;
 
 use super::mails::{self, Decision};
+use super::stream::record_id;
 use super::{Notifier, NotifyError};
 use crate::domain::{AuditAction, AuditRecord, RequestStatus};
 use crate::events::{EventPublisher, events_of};
@@ -21,11 +22,7 @@ pub async fn announce_changes(
 ) -> Vec<String> {
     let mut failed = Vec::new();
     for record in records {
-        let id = record
-            .change
-            .sequence_number
-            .clone()
-            .unwrap_or_else(|| record.event_id.clone());
+        let id = record_id(record);
         let outcome = match inserted_audit(record) {
             Ok(Some((key, audit))) => announce(notifier, events, &key, &audit).await,
             Ok(None) => continue,

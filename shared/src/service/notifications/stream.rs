@@ -12,11 +12,7 @@ use crate::store::stream::inserted_request;
 pub async fn alert_on_records(notifier: &Notifier, records: &[EventRecord]) -> Vec<String> {
     let mut failed = Vec::new();
     for record in records {
-        let id = record
-            .change
-            .sequence_number
-            .clone()
-            .unwrap_or_else(|| record.event_id.clone());
+        let id = record_id(record);
         let request = match inserted_request(record) {
             Ok(Some(request)) => request,
             Ok(None) => {
@@ -45,6 +41,16 @@ pub async fn alert_on_records(notifier: &Notifier, records: &[EventRecord]) -> V
         }
     }
     failed
+}
+
+/// What a record is reported by when it failed: its sequence number, as Lambda's partial
+/// batch responses for streams want it.
+pub(super) fn record_id(record: &EventRecord) -> String {
+    record
+        .change
+        .sequence_number
+        .clone()
+        .unwrap_or_else(|| record.event_id.clone())
 }
 
 #[cfg(test)]
