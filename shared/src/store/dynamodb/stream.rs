@@ -275,6 +275,31 @@ mod tests {
             "{}",
             sent[0]
         );
+
+        // The same records to the change consumer: each request's audit item is one event.
+        let events = crate::events::RecordingPublisher::default();
+        let failed =
+            crate::service::notifications::announce_changes(&notifier, &events, &batch).await;
+        assert_eq!(failed, Vec::<String>::new());
+        let published = events.published.lock().unwrap().clone();
+        let repos: Vec<_> = published
+            .iter()
+            .map(|e| (e.kind.detail_type(), e.repo_id.as_str()))
+            .collect();
+        let created = "access-request.created";
+        assert_eq!(
+            repos,
+            [
+                (created, "owner/live"),
+                (created, "owner/daily"),
+                (created, "owner/live"),
+                (created, "owner/daily")
+            ]
+        );
+        assert_eq!(
+            published[0].id, published[2].id,
+            "a redelivery keeps the event's id"
+        );
     }
 
     /// Every record of the table's stream so far, as Lambda's event source hands them over.
