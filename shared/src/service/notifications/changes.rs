@@ -5,7 +5,7 @@
 use aws_lambda_events::dynamodb::EventRecord;
 
 use super::mails::{self, Decision};
-use super::stream::record_id;
+use super::stream::failed_records;
 use super::{Notifier, NotifyError};
 use crate::domain::{AuditAction, AuditRecord, RequestStatus};
 use crate::events::{EventPublisher, events_of};
@@ -20,20 +20,13 @@ pub async fn announce_changes(
     events: &dyn EventPublisher,
     records: &[EventRecord],
 ) -> Vec<String> {
-    let mut failed = Vec::new();
-    for record in records {
-        let id = record_id(record);
-        let outcome = match inserted_audit(record) {
-            Ok(Some((key, audit))) => announce(notifier, events, &key, &audit).await,
-            Ok(None) => continue,
-            Err(error) => Err(error.into()),
-        };
-        if let Err(error) = outcome {
-            tracing::error!(record = %id, %error, "a change could not be announced");
-            failed.push(id);
+    failed_records(records, |record| async move {
+        match inserted_audit(record)? {
+            Some((key, audit)) => announce(notifier, events, &key, &audit).await,
+            None => Ok(()),
         }
-    }
-    failed
+    })
+    .await
 }
 
 async fn announce(

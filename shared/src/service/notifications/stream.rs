@@ -3,54 +3,50 @@
 
 use aws_lambda_events::dynamodb::EventRecord;
 
-use super::{AlertOutcome, Notifier, alert_new_request};
+use super::{AlertOutcome, Notifier, NotifyError, alert_new_request};
 use crate::store::stream::inserted_request;
 
 /// Alerts on the new pending requests among `records`, in order, and returns the identifiers
 /// (sequence numbers) of the records that failed, to be retried; one failing does not stop
 /// the others. A retry of a record alerted on before sends nothing again.
 pub async fn alert_on_records(notifier: &Notifier, records: &[EventRecord]) -> Vec<String> {
+    failed_records(records, |record| alert_on(notifier, record)).await
+}
+
+async fn alert_on(notifier: &Notifier, record: &EventRecord) -> Result<(), NotifyError> {
+    let Some(request) = inserted_request(record)? else {
+        return Ok(());
+    };
+    let outcome = match alert_new_request(notifier, &request).await? {
+        AlertOutcome::Sent => "sent",
+        AlertOutcome::AlreadySent => "already sent",
+        AlertOutcome::NotCalledFor(why) => why,
+    };
+    tracing::info!(repo = %request.repo, user = %request.user, request = %request.id, outcome, "real-time alert");
+    Ok(())
+}
+
+/// Runs `handle` on each of `records` in order, one failing not stopping the others, and
+/// returns the identifiers of those that failed: their sequence numbers, as Lambda's partial
+/// batch responses for streams want them.
+pub(super) async fn failed_records<'a, F, Fut>(records: &'a [EventRecord], handle: F) -> Vec<String>
+where
+    F: Fn(&'a EventRecord) -> Fut,
+    Fut: Future<Output = Result<(), NotifyError>>,
+{
     let mut failed = Vec::new();
     for record in records {
-        let id = record_id(record);
-        let request = match inserted_request(record) {
-            Ok(Some(request)) => request,
-            Ok(None) => {
-                tracing::debug!(record = %id, "not a new request");
-                continue;
-            }
-            Err(error) => {
-                tracing::error!(record = %id, %error, "a stream record could not be read");
-                failed.push(id);
-                continue;
-            }
-        };
-        match alert_new_request(notifier, &request).await {
-            Ok(outcome) => {
-                let outcome = match outcome {
-                    AlertOutcome::Sent => "sent",
-                    AlertOutcome::AlreadySent => "already sent",
-                    AlertOutcome::NotCalledFor(why) => why,
-                };
-                tracing::info!(record = %id, repo = %request.repo, user = %request.user, request = %request.id, outcome, "real-time alert");
-            }
-            Err(error) => {
-                tracing::error!(record = %id, repo = %request.repo, request = %request.id, %error, "the real-time alert failed");
-                failed.push(id);
-            }
+        if let Err(error) = handle(record).await {
+            let id = record
+                .change
+                .sequence_number
+                .clone()
+                .unwrap_or_else(|| record.event_id.clone());
+            tracing::error!(record = %id, %error, "a stream record failed");
+            failed.push(id);
         }
     }
     failed
-}
-
-/// What a record is reported by when it failed: its sequence number, as Lambda's partial
-/// batch responses for streams want it.
-pub(super) fn record_id(record: &EventRecord) -> String {
-    record
-        .change
-        .sequence_number
-        .clone()
-        .unwrap_or_else(|| record.event_id.clone())
 }
 
 #[cfg(test)]

@@ -20,7 +20,9 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::tests::{TableGuard, emulator_endpoint, sdk_config, store_on_new_table};
+use super::tests::{
+    self as fixtures, TableGuard, emulator_endpoint, sdk_config, store_on_new_table,
+};
 use super::*;
 use crate::api::{App, Handler, handle, routes};
 use crate::blobs::LocalBlobs;
@@ -763,16 +765,7 @@ async fn a_stale_notifications_mode_costs_one_read_and_one_more_transaction_and_
     );
     let repo = RepoRef::new(RepoType::Model, RepoId::parse("acme/m").unwrap());
     for user in ["acme", "alice", "bob"] {
-        store
-            .create_user(&User {
-                id: ObjectId::random(),
-                name: Name::parse(user).unwrap(),
-                fullname: user.into(),
-                email: None,
-                created_at: Timestamp::from_millis(1),
-            })
-            .await
-            .unwrap();
+        store.create_user(&fixtures::user(user)).await.unwrap();
     }
     let new = NewRepo {
         repo: repo.clone(),
@@ -815,19 +808,13 @@ async fn a_stale_notifications_mode_costs_one_read_and_one_more_transaction_and_
             item[NOTIFICATIONS_MODE].as_s().unwrap().clone()
         }
     };
-    let calls = |counts: BTreeMap<String, Count>| -> Vec<(String, u32)> {
-        counts
-            .into_iter()
-            .map(|(name, c)| (name, c.calls))
-            .collect()
-    };
 
     let read = store.repo(&repo).await.unwrap().unwrap().notifications_mode;
     counter.take();
     let (request, audit) = ask("alice");
     store.insert_request(&request, &audit, read).await.unwrap();
     assert_eq!(
-        calls(counter.take()),
+        calls_of(counter.take()),
         [("TransactWriteItems".to_owned(), 1)],
         "the mode as read: no read"
     );
@@ -842,7 +829,7 @@ async fn a_stale_notifications_mode_costs_one_read_and_one_more_transaction_and_
     let (request, audit) = ask("bob");
     store.insert_request(&request, &audit, read).await.unwrap();
     assert_eq!(
-        calls(counter.take()),
+        calls_of(counter.take()),
         [
             ("GetItem".to_owned(), 1),
             ("TransactWriteItems".to_owned(), 2)
@@ -870,17 +857,12 @@ async fn given_owner_and_repos(
 ) -> Vec<RepoRef> {
     use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
     use futures::StreamExt;
-    for (user, email) in [("owner", Some("owner@example.com")), ("asker", None)] {
-        store
-            .create_user(&User {
-                id: ObjectId::random(),
-                name: Name::parse(user).unwrap(),
-                fullname: user.into(),
-                email: email.map(|e| crate::domain::Email::parse(e).unwrap()),
-                created_at: Timestamp::from_millis(1),
-            })
-            .await
-            .unwrap();
+    let owner = User {
+        email: Some(crate::domain::Email::parse("owner@example.com").unwrap()),
+        ..fixtures::user("owner")
+    };
+    for user in [owner, fixtures::user("asker")] {
+        store.create_user(&user).await.unwrap();
     }
     let refs: Vec<_> = (0..repos)
         .map(|i| {
@@ -909,17 +891,9 @@ async fn given_owner_and_repos(
         .iter()
         .map(|repo| {
             let stored = Repo {
-                repo: repo.clone(),
                 owner: Name::parse("owner").unwrap(),
-                visibility: Visibility::Public,
-                gate: crate::domain::GateMode::Manual,
                 notifications_mode: mode,
-                notifications_email: None,
-                requester_emails: true,
-                sha: "0".repeat(40),
-                front_matter: None,
-                created_at: Timestamp::from_millis(1),
-                last_modified: Timestamp::from_millis(1),
+                ..fixtures::repo(repo)
             };
             let put = PutRequest::builder()
                 .set_item(Some(items::repo_item(&stored)))
@@ -947,28 +921,14 @@ async fn given_owner_and_repos(
     refs
 }
 
-/// A pending request of `asker` on `repo`, made at `at`.
+/// A pending request of `user` on `repo`, made at `at`.
 async fn given_pending(
     store: &DynamoStore,
     repo: &RepoRef,
     user: &str,
     at: Timestamp,
 ) -> AccessRequest {
-    let request = AccessRequest {
-        id: ObjectId::random(),
-        repo: repo.clone(),
-        user: Name::parse(user).unwrap(),
-        contact: Contact {
-            fullname: user.into(),
-            email: None,
-        },
-        answers: Default::default(),
-        state: RequestState::Pending,
-        created_at: at,
-        updated_at: at,
-        version: 1,
-    };
-    let audit = AuditRecord::created(AuditAction::Requested, None, &request, at);
+    let (request, audit) = fixtures::request(repo, user, at.millis());
     let mode = store.repo(repo).await.unwrap().unwrap().notifications_mode;
     store.insert_request(&request, &audit, mode).await.unwrap();
     request
@@ -1016,16 +976,7 @@ async fn a_stream_batch_of_a_hundred_new_requests_writes_one_marker_per_alert() 
     let mut records = Vec::new();
     for i in 0..100u64 {
         let user = format!("asker{i}");
-        store
-            .create_user(&User {
-                id: ObjectId::random(),
-                name: Name::parse(&user).unwrap(),
-                fullname: user.clone(),
-                email: None,
-                created_at: Timestamp::from_millis(1),
-            })
-            .await
-            .unwrap();
+        store.create_user(&fixtures::user(&user)).await.unwrap();
         let request = given_pending(&store, &repo, &user, Timestamp::now()).await;
         records.push(super::stream::insert_record(i + 1, &request).unwrap());
     }

@@ -163,7 +163,7 @@ fn model(id: &str) -> RepoRef {
     RepoRef::new(RepoType::Model, RepoId::parse(id).unwrap())
 }
 
-fn user(text: &str) -> User {
+pub(super) fn user(text: &str) -> User {
     User {
         id: ObjectId::random(),
         name: name(text),
@@ -173,7 +173,7 @@ fn user(text: &str) -> User {
     }
 }
 
-fn repo(repo: &RepoRef) -> Repo {
+pub(super) fn repo(repo: &RepoRef) -> Repo {
     Repo {
         repo: repo.clone(),
         owner: name("acme"),
@@ -189,7 +189,7 @@ fn repo(repo: &RepoRef) -> Repo {
     }
 }
 
-fn request(repo: &RepoRef, user: &str, millis: i64) -> (AccessRequest, AuditRecord) {
+pub(super) fn request(repo: &RepoRef, user: &str, millis: i64) -> (AccessRequest, AuditRecord) {
     let at = Timestamp::from_millis(millis);
     let request = AccessRequest {
         id: ObjectId::random(),
