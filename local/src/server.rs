@@ -16,6 +16,7 @@ use shared::blobs::BlobStore;
 use shared::error::Error;
 use shared::seed::{Seed, SeedError};
 use shared::store::Store;
+use shared::web::SessionKey;
 
 use crate::notify::{self, MailArgs};
 use crate::store::StoreArgs;
@@ -52,6 +53,37 @@ pub struct ServeArgs {
 }
 
 const DEMO_SEED: &str = include_str!("../demo.yaml");
+
+/// The key that signs browser sessions: `DATA_DIR/session.key`, made on first start, so
+/// sessions outlive a restart. Readable by its owner only, and written whole or not at all.
+fn session_key(data_dir: &Path) -> Result<SessionKey, Box<dyn std::error::Error>> {
+    let path = data_dir.join("session.key");
+    match std::fs::read(&path) {
+        Ok(secret) => Ok(SessionKey::from_secret(&secret)
+            .map_err(|e| format!("{}: {e}; delete it to make a new one", path.display()))?),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let secret = SessionKey::new_secret();
+            let temp = data_dir.join("session.key.tmp");
+            write_private(&temp, &secret)?;
+            std::fs::rename(&temp, &path)?;
+            Ok(SessionKey::from_secret(&secret)?)
+        }
+        Err(error) => Err(format!("reading {}: {error}", path.display()).into()),
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
 
 pub async fn serve(
     data_dir: &Path,
@@ -102,6 +134,7 @@ pub async fn serve(
         public_url: args.public_url,
         viewer_country_header: args.viewer_country_header,
         blobs: Some(blobs),
+        session_key: session_key(data_dir)?,
     });
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);

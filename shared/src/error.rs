@@ -11,6 +11,12 @@ pub enum Error {
     NotAuthenticated,
     #[error("Invalid credentials in Authorization header")]
     InvalidToken,
+    /// A session cookie that is not ours, was changed, has expired or names a revoked token.
+    #[error("Your session has expired or is no longer valid. Sign in again.")]
+    InvalidSession,
+    /// A form post without the CSRF token of the browser's cookies: forged, or stale.
+    #[error("This form has expired or was sent from another site. Reload the page and try again.")]
+    FormRefused,
     /// Missing, or private and the caller may not know it exists.
     #[error("Repository not found")]
     RepoNotFound { anonymous: bool },
@@ -56,6 +62,9 @@ pub enum Error {
     MethodNotAllowed(Vec<http::Method>),
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// A page template failed to render: a bug, answered as an internal error.
+    #[error("rendering a page: {0}")]
+    Render(#[from] askama::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -22,7 +22,8 @@ use crate::error::Error;
 use crate::events::EventBridgePublisher;
 use crate::mail::{Mailbox, SesMailer};
 use crate::service::notifications::Notifier;
-use crate::store::{CursorKey, DynamoStore};
+use crate::store::{CursorKey, DynamoStore, Store};
+use crate::web::SessionKey;
 
 mod sdk;
 
@@ -53,6 +54,9 @@ pub struct FunctionConfig {
     pub mail_from: Option<Mailbox>,
     /// `EVENT_BUS` (the change consumer's only): the EventBridge bus of domain events.
     pub event_bus: Option<String>,
+    /// `SESSION_KEY` (the HTTP functions'): the secret that signs browser sessions and CSRF
+    /// tokens, the same for every function (a generated Secrets Manager secret).
+    pub session_key: Option<SessionKey>,
 }
 
 impl fmt::Debug for FunctionConfig {
@@ -120,7 +124,17 @@ impl FunctionConfig {
             })?),
             None => None,
         };
+        let session_key = match optional("SESSION_KEY") {
+            Some(secret) => Some(SessionKey::from_secret(secret.as_bytes()).map_err(|error| {
+                ConfigError::Invalid {
+                    name: "SESSION_KEY",
+                    reason: error.to_string(),
+                }
+            })?),
+            None => None,
+        };
         Ok(Self {
+            session_key,
             table_name,
             cursor_key,
             public_url,
@@ -155,12 +169,12 @@ pub fn init_tracing() {
 pub async fn app_from_env() -> Result<App, ConfigError> {
     let config = FunctionConfig::from_env()?;
     let sdk = sdk_config().await;
-    Ok(app(config, &sdk))
+    app(config, &sdk)
 }
 
-/// The edge worker's app: [`app_from_env`]'s, with the S3 bucket of file blobs named by
-/// `BLOB_BUCKET`, whose presigned URLs downloads redirect to. Only the edge worker calls it,
-/// so no other function carries the S3 client.
+/// The app of a function that reads files: [`app_from_env`]'s, with the S3 bucket of file
+/// blobs named by `BLOB_BUCKET`. The edge worker redirects downloads to presigned URLs of it;
+/// the repo page reads the README from it. No other function builds the S3 client.
 pub async fn app_with_blobs_from_env() -> Result<App, ConfigError> {
     let config = FunctionConfig::from_env()?;
     let bucket = config
@@ -171,7 +185,7 @@ pub async fn app_with_blobs_from_env() -> Result<App, ConfigError> {
     let blobs = S3Blobs::new(aws_sdk_s3::Client::new(&sdk), bucket);
     Ok(App {
         blobs: Some(Arc::new(blobs)),
-        ..app(config, &sdk)
+        ..app(config, &sdk)?
     })
 }
 
@@ -207,24 +221,33 @@ fn notifier(mut config: FunctionConfig, sdk: &SdkConfig) -> Result<Notifier, Con
         .ok_or(ConfigError::Missing("PUBLIC_URL"))?;
     let mailer = SesMailer::new(aws_sdk_ses::Client::new(sdk), from);
     Ok(Notifier {
-        store: app(config, sdk).store,
+        store: store(config, sdk),
         mailer: Arc::new(mailer),
         site,
     })
 }
 
-fn app(config: FunctionConfig, sdk: &SdkConfig) -> App {
-    let client = aws_sdk_dynamodb::Client::new(sdk);
-    App {
-        store: Arc::new(DynamoStore::new(
-            client,
-            config.table_name,
-            config.cursor_key,
-        )),
-        public_url: config.public_url,
-        viewer_country_header: config.viewer_country_header,
+fn app(mut config: FunctionConfig, sdk: &SdkConfig) -> Result<App, ConfigError> {
+    let session_key = config
+        .session_key
+        .take()
+        .ok_or(ConfigError::Missing("SESSION_KEY"))?;
+    Ok(App {
+        public_url: config.public_url.clone(),
+        viewer_country_header: config.viewer_country_header.clone(),
+        store: store(config, sdk),
         blobs: None,
-    }
+        session_key,
+    })
+}
+
+fn store(config: FunctionConfig, sdk: &SdkConfig) -> Arc<dyn Store> {
+    let client = aws_sdk_dynamodb::Client::new(sdk);
+    Arc::new(DynamoStore::new(
+        client,
+        config.table_name,
+        config.cursor_key,
+    ))
 }
 
 /// Answers a request for `handler`'s function behind API Gateway, buffered.
@@ -335,6 +358,7 @@ mod tests {
             public_url: None,
             viewer_country_header: DEFAULT_VIEWER_COUNTRY_HEADER,
             blobs: None,
+            session_key: crate::web::SessionKey::for_tests(),
         };
         (app, dir)
     }

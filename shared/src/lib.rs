@@ -7,6 +7,8 @@
 //!   every implementation must pass.
 //! - [`api`]: the routing table, the HTTP handlers (lambda_http request in, response out) and
 //!   the one place where errors become HTTP answers.
+//! - [`web`]: the web pages (sign-in, the repo page and its gate, the owners' settings and
+//!   review), handlers of the same routing table rendered from templates.
 //! - [`seed`]: loading a YAML seed file into an empty store.
 //! - [`lambda`]: the Lambda adapter every function under `functions/` shares.
 
@@ -21,3 +23,4 @@ pub mod mail;
 pub mod seed;
 pub mod service;
 pub mod store;
+pub mod web;

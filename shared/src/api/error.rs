@@ -60,12 +60,15 @@ pub fn error_response(error: Error, context: &ErrorContext<'_>) -> Response<Body
 /// How long a client should wait before it tries again after a 503.
 const RETRY_AFTER_SECONDS: &str = "1";
 
-/// Status, error code and message for each error.
-fn describe(error: &Error, base_url: &str) -> (StatusCode, Option<&'static str>, String) {
+/// Status, error code and message for each error: the JSON answers' and the web pages'.
+pub(crate) fn describe(error: &Error, base_url: &str) -> (StatusCode, Option<&'static str>, String) {
     use StatusCode as S;
     let message = error.to_string();
     match error {
-        Error::NotAuthenticated | Error::InvalidToken => (S::UNAUTHORIZED, None, message),
+        Error::NotAuthenticated | Error::InvalidToken | Error::InvalidSession => {
+            (S::UNAUTHORIZED, None, message)
+        }
+        Error::FormRefused => (S::FORBIDDEN, None, message),
         Error::RepoNotFound { anonymous } => repo_not_found(*anonymous),
         Error::Gated { repo, denial } => gated(repo, *denial, base_url),
         Error::Forbidden(_) => (S::FORBIDDEN, None, message),
@@ -81,6 +84,10 @@ fn describe(error: &Error, base_url: &str) -> (StatusCode, Option<&'static str>,
         Error::MethodNotAllowed(_) => (S::METHOD_NOT_ALLOWED, None, message),
         Error::PayloadTooLarge { .. } => (S::PAYLOAD_TOO_LARGE, None, message),
         Error::UnsupportedMediaType(_) => (S::UNSUPPORTED_MEDIA_TYPE, None, message),
+        Error::Render(detail) => {
+            tracing::error!(error = %detail, "page rendering failure");
+            internal_error()
+        }
         Error::Store(store) => match store {
             StoreError::Conflict | StoreError::AlreadyExists(_) => (S::CONFLICT, None, message),
             StoreError::NotFound(_) => (S::NOT_FOUND, None, message),
@@ -96,14 +103,18 @@ fn describe(error: &Error, base_url: &str) -> (StatusCode, Option<&'static str>,
             }
             StoreError::Backend(detail) => {
                 tracing::error!(error = %detail, "store failure");
-                (
-                    S::INTERNAL_SERVER_ERROR,
-                    None,
-                    "Internal error; please try again".into(),
-                )
+                internal_error()
             }
         },
     }
+}
+
+fn internal_error() -> (StatusCode, Option<&'static str>, String) {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        None,
+        "Internal error; please try again".into(),
+    )
 }
 
 fn repo_not_found(anonymous: bool) -> (StatusCode, Option<&'static str>, String) {

@@ -15,12 +15,15 @@ use lambda_http::Request;
 
 pub use body::Body;
 pub use error::{ErrorContext, error_response};
+pub(crate) use error::describe;
+pub(crate) use json::{content_type, query};
 pub use routes::{Handler, ROUTES, Route, RouteMatch};
 
 use crate::blobs::BlobStore;
 use crate::domain::Country;
 use crate::error::{Error, Result};
 use crate::store::Store;
+use crate::web::SessionKey;
 
 /// The largest request body gatehouse reads.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -40,8 +43,10 @@ pub struct App {
     /// `extra_gated_eu_disallowed`.
     pub viewer_country_header: HeaderName,
     /// File content; `None` in a function that serves none (every function but the edge
-    /// worker).
+    /// worker and the repo page, which shows the README).
     pub blobs: Option<Arc<dyn BlobStore>>,
+    /// Signs browser sessions and the CSRF tokens of their forms.
+    pub session_key: SessionKey,
 }
 
 /// One request's view of the server: where it is reached, and whether to send a body.
@@ -56,7 +61,7 @@ impl Exchange<'_> {
     /// unknown location, which the gate counts as outside the EU, rather than an error:
     /// CloudFront always sends the header, so it is missing only when the request did not
     /// come through CloudFront (the local server, a test), and then there is no one to ask.
-    fn viewer_country(&self) -> Option<Country> {
+    pub(crate) fn viewer_country(&self) -> Option<Country> {
         self.request
             .headers()
             .get(&self.app.viewer_country_header)

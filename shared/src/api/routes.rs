@@ -33,10 +33,13 @@ pub enum Handler {
     ResolveFile,
     RevisionInfo,
     ListTree,
+    SignIn,
+    RepoPage,
+    RepoSettings,
 }
 
 impl Handler {
-    pub const ALL: [Handler; 16] = [
+    pub const ALL: [Handler; 19] = [
         Handler::WhoAmI,
         Handler::AgentHarnesses,
         Handler::RepoInfo,
@@ -53,6 +56,9 @@ impl Handler {
         Handler::ResolveFile,
         Handler::RevisionInfo,
         Handler::ListTree,
+        Handler::SignIn,
+        Handler::RepoPage,
+        Handler::RepoSettings,
     ];
 
     /// The Lambda function that runs this handler: crate `functions/<name>`, binary `<name>`.
@@ -74,7 +80,18 @@ impl Handler {
             Handler::RevisionInfo => "revision-info",
             Handler::ListTree => "list-tree",
             Handler::ResolveFile => "edge-worker",
+            Handler::SignIn => "sign-in",
+            Handler::RepoPage => "repo-page",
+            Handler::RepoSettings => "repo-settings",
         }
+    }
+
+    /// Whether this handler answers with web pages (`crate::web`) rather than JSON.
+    pub const fn is_page(self) -> bool {
+        matches!(
+            self,
+            Handler::SignIn | Handler::RepoPage | Handler::RepoSettings
+        )
     }
 
     /// Whether the answer is streamed (the access report and file content, of any size). API
@@ -192,6 +209,65 @@ pub static ROUTES: &[Route] = &[
         "/{repo}/resolve/{rev}/{path}",
         Handler::ResolveFile,
     ),
+    // Web pages. Each comes after the API and content routes, whose literal segments it would
+    // otherwise swallow, and the typed prefixes before the bare `{repo}`.
+    route(Method::GET, "/login", Handler::SignIn),
+    route(Method::POST, "/login", Handler::SignIn),
+    route(Method::POST, "/logout", Handler::SignIn),
+    route(
+        Method::GET,
+        "/datasets/{repo}/settings/requests/{status}",
+        Handler::RepoSettings,
+    ),
+    route(
+        Method::POST,
+        "/datasets/{repo}/settings/requests",
+        Handler::RepoSettings,
+    ),
+    route(Method::GET, "/datasets/{repo}/settings", Handler::RepoSettings),
+    route(Method::POST, "/datasets/{repo}/settings", Handler::RepoSettings),
+    route(
+        Method::POST,
+        "/datasets/{repo}/withdraw-request",
+        Handler::RepoPage,
+    ),
+    route(
+        Method::GET,
+        "/spaces/{repo}/settings/requests/{status}",
+        Handler::RepoSettings,
+    ),
+    route(
+        Method::POST,
+        "/spaces/{repo}/settings/requests",
+        Handler::RepoSettings,
+    ),
+    route(Method::GET, "/spaces/{repo}/settings", Handler::RepoSettings),
+    route(Method::POST, "/spaces/{repo}/settings", Handler::RepoSettings),
+    route(
+        Method::POST,
+        "/spaces/{repo}/withdraw-request",
+        Handler::RepoPage,
+    ),
+    route(
+        Method::GET,
+        "/{repo}/settings/requests/{status}",
+        Handler::RepoSettings,
+    ),
+    route(
+        Method::POST,
+        "/{repo}/settings/requests",
+        Handler::RepoSettings,
+    ),
+    route(Method::GET, "/{repo}/settings", Handler::RepoSettings),
+    route(Method::POST, "/{repo}/settings", Handler::RepoSettings),
+    route(
+        Method::POST,
+        "/{repo}/withdraw-request",
+        Handler::RepoPage,
+    ),
+    route(Method::GET, "/datasets/{repo}", Handler::RepoPage),
+    route(Method::GET, "/spaces/{repo}", Handler::RepoPage),
+    route(Method::GET, "/{repo}", Handler::RepoPage),
 ];
 
 impl Route {
@@ -252,6 +328,8 @@ pub fn gateway_routes() -> Vec<GatewayRoute> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RouteMatch {
     pub handler: Handler,
+    /// The routing table's pattern that matched.
+    pub pattern: &'static str,
     pub repo: Option<RepoRef>,
     pub status: Option<RequestStatus>,
     /// As the client sent it, decoded: checked against the repo's commits by the handler.
@@ -319,7 +397,9 @@ pub fn find(method: &Method, raw_path: &str) -> Result<RouteMatch> {
         let route_method = &compiled.route.method;
         let head_of_get = *method == Method::HEAD && *route_method == Method::GET;
         if route_method != method && !head_of_get {
-            allowed.push(route_method.clone());
+            if !allowed.contains(route_method) {
+                allowed.push(route_method.clone());
+            }
             continue;
         }
         return captured.into_match(compiled);
@@ -368,6 +448,7 @@ impl Captured<'_> {
             .transpose()?;
         Ok(RouteMatch {
             handler: compiled.route.handler,
+            pattern: compiled.route.pattern,
             repo,
             status,
             revision: self.revision.map(str::to_owned),

@@ -23,7 +23,7 @@ pub use error::{CardError, FieldProblem, TextProblem};
 pub use gate::{
     Field, FieldKind, GateCard, SelectOption, default_button_content, eu_disallowed_in,
 };
-pub use yaml::{front_matter, parse_front_matter};
+pub use yaml::{front_matter, parse_front_matter, readme_body};
 
 use serde_json::Value;
 

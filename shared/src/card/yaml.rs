@@ -11,6 +11,19 @@ use super::{CardError, MAX_FRONT_MATTER_BYTES, MAX_NESTING, excerpt, kind_of};
 /// no front matter. A leading BOM, CRLF line ends and trailing blanks on the `---` lines are
 /// tolerated.
 pub fn front_matter(readme: &str) -> Option<&str> {
+    split_front_matter(readme).map(|(yaml, _)| yaml)
+}
+
+/// The README below its front matter: the card's Markdown. The whole README when it has none.
+pub fn readme_body(readme: &str) -> &str {
+    match split_front_matter(readme) {
+        Some((_, body)) => body,
+        None => readme.strip_prefix('\u{feff}').unwrap_or(readme),
+    }
+}
+
+/// The front matter's YAML, and what follows its closing `---` line.
+fn split_front_matter(readme: &str) -> Option<(&str, &str)> {
     let text = readme.strip_prefix('\u{feff}').unwrap_or(readme);
     let (first, body) = split_line(text)?;
     if !is_fence(first) {
@@ -19,7 +32,7 @@ pub fn front_matter(readme: &str) -> Option<&str> {
     let mut rest = body;
     while let Some((line, after)) = split_line(rest) {
         if is_fence(line) {
-            return Some(&body[..body.len() - rest.len()]);
+            return Some((&body[..body.len() - rest.len()], after));
         }
         rest = after;
     }
@@ -176,6 +189,14 @@ mod tests {
         assert_eq!(front_matter("# Model\n---\na: 1\n---\n"), None);
         assert_eq!(front_matter("\n---\na: 1\n---\n"), None);
         assert_eq!(front_matter("----\na: 1\n----\n"), None);
+    }
+
+    #[test]
+    fn the_readme_body_is_what_follows_the_front_matter() {
+        let readme = "---\nlicense: mit\n---\n# Model\n---\nmore\n";
+        assert_eq!(readme_body(readme), "# Model\n---\nmore\n");
+        assert_eq!(readme_body("\u{feff}# Only text"), "# Only text");
+        assert_eq!(readme_body("---\na: 1\n---"), "");
     }
 
     #[test]

@@ -115,6 +115,22 @@ impl Answers {
     pub fn get(&self, label: &str) -> Option<&serde_json::Value> {
         self.0.iter().find(|(l, _)| l == label).map(|(_, v)| v)
     }
+
+    /// Each answer as a reviewer reads it: a ticked checkbox is "yes".
+    pub fn as_text(&self) -> Vec<(String, String)> {
+        self.0
+            .iter()
+            .map(|(label, value)| {
+                let text = match value {
+                    serde_json::Value::String(text) => text.clone(),
+                    serde_json::Value::Bool(true) => "yes".to_owned(),
+                    serde_json::Value::Bool(false) => "no".to_owned(),
+                    other => other.to_string(),
+                };
+                (label.clone(), text)
+            })
+            .collect()
+    }
 }
 
 impl Serialize for Answers {

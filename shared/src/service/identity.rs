@@ -15,9 +15,20 @@ pub struct Credentials {
     token: TokenRecord,
 }
 
+impl From<TokenRecord> for Credentials {
+    fn from(token: TokenRecord) -> Self {
+        Credentials { token }
+    }
+}
+
 impl Credentials {
     pub fn name(&self) -> &Name {
         &self.token.user
+    }
+
+    /// The digest of the token: what a browser session names.
+    pub fn digest(&self) -> crate::domain::TokenDigest {
+        self.token.digest
     }
 
     /// The caller, with the token's user as read.
@@ -61,7 +72,7 @@ pub async fn authenticate(
         .token(&secret.digest())
         .await?
         .ok_or(Error::InvalidToken)?;
-    Ok(Some(Credentials { token }))
+    Ok(Some(Credentials::from(token)))
 }
 
 /// The caller with the organizations they belong to, in the order they joined (whoami).

@@ -1,7 +1,7 @@
 //! Creating repos, committing files, and reading and changing their settings.
 
 use bytes::Bytes;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
@@ -11,7 +11,7 @@ use crate::domain::{
     Email, GateMode, Name, NotificationsMode, Repo, RepoPath, RepoRef, Timestamp, Visibility,
 };
 use crate::error::{Error, Result};
-use crate::store::{FileEntry, NewCommit, Store, StoreError};
+use crate::store::{FileEntry, NewCommit, SettingsUpdate, Store, StoreError};
 
 /// The most files one commit may add or replace: a commit is one transaction, and DynamoDB's
 /// hold 100 items, one of them the repo itself.
@@ -210,8 +210,106 @@ pub fn card_view(repo: &Repo) -> CardView {
     }
 }
 
+/// The setting of whether requesters are mailed about decisions (gatehouse's own; the Hub
+/// has none).
+pub const REQUESTER_EMAILS: &str = "gatedRequesterEmails";
+
+/// Reads a settings body. Every key must be known and every value valid, or nothing at all
+/// changes. `private` (0.x clients) and `visibility` (later ones) mean the same thing.
+pub fn settings_update(body: &Map<String, Value>) -> Result<SettingsUpdate> {
+    if body.is_empty() {
+        return Err(Error::BadRequest(
+            "At least one setting must be updated.".into(),
+        ));
+    }
+    let bad = |message: String| Error::BadRequest(message);
+    let mut update = SettingsUpdate::default();
+    for (key, value) in body {
+        match key.as_str() {
+            "gated" => update.gate = Some(GateMode::from_json(value).map_err(bad)?),
+            "visibility" => {
+                let visibility = match value.as_str() {
+                    Some("public") => Visibility::Public,
+                    Some("private") => Visibility::Private,
+                    Some("protected") => {
+                        return Err(bad("'protected' visibility is not supported".into()));
+                    }
+                    _ => {
+                        return Err(bad(format!(
+                            "invalid value for 'visibility': {value}; expected \"public\" or \"private\""
+                        )));
+                    }
+                };
+                set_visibility(&mut update, visibility)?;
+            }
+            "private" => {
+                let private = value.as_bool().ok_or_else(|| {
+                    bad(format!(
+                        "invalid value for 'private': {value}; expected true or false"
+                    ))
+                })?;
+                set_visibility(&mut update, Visibility::from_private(private))?;
+            }
+            "gatedNotificationsMode" => {
+                let mode = value.as_str().and_then(NotificationsMode::parse).ok_or_else(|| {
+                    bad(format!(
+                        "invalid value for 'gatedNotificationsMode': {value}; expected \"bulk\" or \"real-time\""
+                    ))
+                })?;
+                update.notifications_mode = Some(mode);
+            }
+            "gatedNotificationsEmail" => {
+                let email = match value {
+                    Value::Null => None,
+                    Value::String(text) if text.is_empty() => None,
+                    Value::String(text) => Some(
+                        Email::parse(text)
+                            .map_err(|e| bad(format!("invalid gatedNotificationsEmail: {e}")))?,
+                    ),
+                    _ => {
+                        return Err(bad(
+                            "gatedNotificationsEmail must be a string or null".into()
+                        ));
+                    }
+                };
+                update.notifications_email = Some(email);
+            }
+            REQUESTER_EMAILS => {
+                let on = value.as_bool().ok_or_else(|| {
+                    bad(format!(
+                        "invalid value for '{REQUESTER_EMAILS}': {value}; expected true or false"
+                    ))
+                })?;
+                update.requester_emails = Some(on);
+            }
+            // 0.x clients send it; gatehouse stores files without Xet.
+            "xetEnabled" if value == &Value::Bool(false) => {}
+            "xetEnabled" => return Err(bad("Xet storage is not supported".into())),
+            other => {
+                let shown: String = other.chars().take(100).collect();
+                return Err(bad(format!("unknown setting '{shown}'")));
+            }
+        }
+    }
+    Ok(update)
+}
+
+fn set_visibility(update: &mut SettingsUpdate, visibility: Visibility) -> Result<()> {
+    match update.visibility {
+        Some(existing) if existing != visibility => Err(Error::BadRequest(
+            "'private' and 'visibility' disagree".into(),
+        )),
+        _ => {
+            update.visibility = Some(visibility);
+            Ok(())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -275,5 +373,65 @@ mod tests {
                 .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
         );
         assert_ne!(a, b);
+    }
+
+
+    fn parse(body: Value) -> Result<SettingsUpdate> {
+        settings_update(body.as_object().unwrap())
+    }
+
+    #[test]
+    fn the_client_settings_bodies_are_read() {
+        let update = parse(json!({"gated": false, "visibility": "private"})).unwrap();
+        assert_eq!(update.gate, Some(GateMode::Off));
+        assert_eq!(update.visibility, Some(Visibility::Private));
+        let old_client = parse(json!({"gated": "auto", "private": false})).unwrap();
+        assert_eq!(old_client.visibility, Some(Visibility::Public));
+    }
+
+    #[test]
+    fn requester_emails_are_turned_on_or_off_with_a_boolean_only() {
+        let off = parse(json!({"gatedRequesterEmails": false})).unwrap();
+        assert_eq!(off.requester_emails, Some(false));
+        for bad in [json!("no"), json!(0), Value::Null] {
+            let error = parse(json!({"gatedRequesterEmails": bad})).unwrap_err();
+            assert!(
+                error.to_string().contains("gatedRequesterEmails"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn notification_settings_are_read_and_an_empty_email_clears_it() {
+        let update = parse(json!({
+            "gatedNotificationsMode": "real-time",
+            "gatedNotificationsEmail": "team@example.com"
+        }))
+        .unwrap();
+        assert_eq!(update.notifications_mode, Some(NotificationsMode::RealTime));
+        assert!(update.notifications_email.unwrap().is_some());
+        let cleared = parse(json!({"gatedNotificationsEmail": null})).unwrap();
+        assert_eq!(cleared.notifications_email, Some(None));
+    }
+
+    #[test]
+    fn unknown_keys_bad_values_and_empty_bodies_are_refused() {
+        for body in [
+            json!({}),
+            json!({"gated": true}),
+            json!({"gated": "false"}),
+            json!({"visibility": "secret"}),
+            json!({"private": "yes"}),
+            json!({"private": true, "visibility": "public"}),
+            json!({"gatedNotificationsMode": "weekly"}),
+            json!({"gatedNotificationsEmail": "a@b.c\r\nBcc: x@y.z"}),
+            json!({"owner": "me"}),
+        ] {
+            assert!(
+                matches!(parse(body.clone()), Err(Error::BadRequest(_))),
+                "{body}"
+            );
+        }
     }
 }

@@ -18,8 +18,23 @@ pub async fn run(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Respons
     if matched.handler == Handler::AgentHarnesses {
         return account::agent_harnesses();
     }
+    if matched.handler.is_page() {
+        return Ok(crate::web::run(exchange, matched).await);
+    }
+    let request = exchange.request;
+    let header = authorization(request)?;
+    if matched.handler == Handler::AskAccess && header.is_none() && requests::is_form(request) {
+        let repo = matched.repo.as_ref().expect("ask-access names a repo");
+        return Ok(crate::web::ask_access(exchange, repo).await);
+    }
     let store = exchange.app.store.as_ref();
-    let credentials = authenticate(store, authorization(exchange.request)?).await?;
+    // A browser's session counts for reading (a file link, the report download); a change
+    // through the API needs a token, as a cookie would let another site post in its name.
+    let safe = matches!(*request.method(), http::Method::GET | http::Method::HEAD);
+    let credentials = match header {
+        None if safe => crate::web::session_credentials(exchange).await?,
+        header => authenticate(store, header).await?,
+    };
     if matched.handler == Handler::WhoAmI {
         return account::whoami(exchange, credentials).await;
     }
@@ -77,7 +92,10 @@ pub async fn run(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Respons
         | Handler::AgentHarnesses
         | Handler::ResolveFile
         | Handler::RevisionInfo
-        | Handler::ListTree => unreachable!("answered above"),
+        | Handler::ListTree
+        | Handler::SignIn
+        | Handler::RepoPage
+        | Handler::RepoSettings => unreachable!("answered above"),
     }
 }
 

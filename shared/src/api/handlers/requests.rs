@@ -189,12 +189,18 @@ pub async fn withdraw(call: &RepoCall<'_>) -> Result<Response<Body>> {
     ok_json(&json!({ "ok": true }))
 }
 
-/// `POST /{repo}/ask-access`: JSON `{"fields": {...}}` from scripts, answered with the
-/// request; or a browser's form post, answered with a redirect to the repo page.
+/// Whether a body is a form post, as browsers send them.
+pub fn is_form(request: &lambda_http::Request) -> bool {
+    content_type(request).as_deref() == Some("application/x-www-form-urlencoded")
+}
+
+/// `POST /{repo}/ask-access` with a token: JSON `{"fields": {...}}` from scripts, answered
+/// with the request; or a form post, answered with a redirect to the repo page. (A browser
+/// signed in with a session posts the gate's form to `web::ask_access` instead.)
 pub async fn ask(call: &RepoCall<'_>) -> Result<Response<Body>> {
     let viewer = call.view.require_viewer()?;
     let request = call.exchange.request;
-    let form = content_type(request).as_deref() == Some("application/x-www-form-urlencoded");
+    let form = is_form(request);
     let answers = if form {
         form_answers(request.body().as_ref())?
     } else {

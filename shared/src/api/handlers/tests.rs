@@ -76,6 +76,7 @@ async fn server() -> Server {
             public_url: None,
             viewer_country_header: DEFAULT_VIEWER_COUNTRY_HEADER,
             blobs: Some(Arc::new(blobs)),
+            session_key: crate::web::SessionKey::for_tests(),
         },
         _dir: dir,
     }

@@ -18,15 +18,6 @@ pub(super) struct RequestLines {
 
 impl RequestLines {
     pub(super) fn new(request: &AccessRequest) -> Self {
-        let answers = request.answers.0.iter().map(|(label, value)| {
-            let value = match value {
-                serde_json::Value::String(text) => text.clone(),
-                serde_json::Value::Bool(true) => "yes".to_owned(),
-                serde_json::Value::Bool(false) => "no".to_owned(),
-                other => other.to_string(),
-            };
-            (label.clone(), value)
-        });
         Self {
             user: request.user.to_string(),
             fullname: request.contact.fullname.clone(),
@@ -36,7 +27,7 @@ impl RequestLines {
                 .as_ref()
                 .map_or_else(|| "(none given)".to_owned(), |email| email.to_string()),
             at: request.updated_at.to_string(),
-            answers: answers.collect(),
+            answers: request.answers.as_text(),
         }
     }
 }

@@ -412,6 +412,7 @@ async fn every_api_operation_makes_exactly_the_dynamodb_calls_in_its_table() {
             public_url: None,
             viewer_country_header: crate::api::DEFAULT_VIEWER_COUNTRY_HEADER,
             blobs: None,
+            session_key: crate::web::SessionKey::for_tests(),
         },
         counter,
         handlers: BTreeSet::new(),

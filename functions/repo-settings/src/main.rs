@@ -1,0 +1,16 @@
+//! /{repo}/settings and /{repo}/settings/requests/{status}: the owners' settings and review
+//! pages.
+
+use lambda_http::{Error, service_fn};
+use shared::api::Handler;
+use shared::lambda;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda::init_tracing();
+    let app = lambda::app_from_env().await?;
+    lambda_http::run(service_fn(|request| {
+        lambda::answer(&app, Handler::RepoSettings, request)
+    }))
+    .await
+}
