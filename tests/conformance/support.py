@@ -143,6 +143,8 @@ for _n in ["eve", "eli"]:
 # download module: no request, pending, rejected, accepted
 for _n in ["dina", "dora", "drew", "duke"]:
     _user(_n)
+# web pages module (a browser)
+_user("wendy", "Wendy <b>Web</b>")
 
 WRITE_TOKEN_USERS = ["owner", "writer", "reader", "mallory"]
 
@@ -324,6 +326,14 @@ _req(DL_M, "drew", "rejected", time="2024-02-09T11:00:00.000Z")
 _req(DL_M, "duke", "accepted", time="2024-02-09T12:00:00.000Z")
 DL_D = _repo("org/d-dl", type="dataset", files={"data/train.csv": "a,b\n1,2\n"})
 _req(DL_D, "duke", "accepted", time="2024-02-09T12:00:00.000Z", type="dataset")
+
+# web pages: a gate form with every field type, and a card and prompt that try to run script
+WEB_M = _repo("org/m-web", readme=card(
+    VALIDATE_FIELDS,
+    body="# Web model\n\nA model behind a gate.\n\n<script>document.title = 'pwned'</script>\n",
+    extra_gated_heading="Ask for the web model",
+    extra_gated_prompt="Read the **license** first. <img src=x onerror=\"document.title = 'pwned'\">",
+), files={"config.json": '{"web": true}'})
 
 
 def build_seed() -> dict[str, Any]:

@@ -122,6 +122,8 @@ def test_functions_write_to_the_table_only_where_their_handler_writes(template):
         "GrantAccessFunction",
         "WithdrawRequestFunction",
         "AskAccessFunction",
+        "RepoPageFunction",
+        "RepoSettingsFunction",
     }
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":

@@ -171,7 +171,8 @@ fn gated(
 }
 
 /// Header values must be visible ASCII; anything else is escaped so the message survives.
-fn header_value(message: &str) -> HeaderValue {
+/// A message as a header value: printable ASCII, anything else escaped.
+pub(crate) fn header_value(message: &str) -> HeaderValue {
     let ascii: String = message
         .chars()
         .flat_map(|c| match c {

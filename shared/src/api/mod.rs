@@ -15,8 +15,8 @@ use lambda_http::Request;
 
 pub use body::Body;
 pub use error::{ErrorContext, error_response};
-pub(crate) use error::describe;
-pub(crate) use json::{content_type, query};
+pub(crate) use error::{describe, header_value};
+pub(crate) use json::{authorization, content_type, query};
 pub use routes::{Handler, ROUTES, Route, RouteMatch};
 
 use crate::blobs::BlobStore;

@@ -497,7 +497,9 @@ fn match_segments<'a>(pattern: &[Segment], parts: &[&'a str]) -> Option<Captured
             })
         }
         Segment::Repo => {
-            if part.contains('/') {
+            // No user or organization may be named `api` (the Hub reserves it), so `/api/…`
+            // never reaches a page or the content of a repo.
+            if part.contains('/') || *part == RESERVED_NAMESPACE {
                 return None;
             }
             if let Some((name, after_two)) = remaining.split_first()
@@ -513,6 +515,9 @@ fn match_segments<'a>(pattern: &[Segment], parts: &[&'a str]) -> Option<Captured
         }
     }
 }
+
+/// The name the API's paths start with, which no repo id may start with.
+const RESERVED_NAMESPACE: &str = "api";
 
 /// The longest path gatehouse looks at.
 const MAX_PATH_LEN: usize = 8192;
@@ -599,6 +604,20 @@ mod tests {
         assert_eq!(
             handler(Method::HEAD, "/api/models/org/m"),
             Handler::RepoInfo
+        );
+    }
+
+    #[test]
+    fn api_paths_never_reach_a_page() {
+        for path in ["/api", "/api/", "/api/foo", "/api/models/api/x"] {
+            assert!(matches!(find(&Method::GET, path), Err(Error::NoSuchRoute)), "{path}");
+        }
+        assert_eq!(handler(Method::GET, "/org/m"), Handler::RepoPage);
+        assert_eq!(handler(Method::GET, "/datasets/org/d"), Handler::RepoPage);
+        assert_eq!(handler(Method::GET, "/org/m/settings"), Handler::RepoSettings);
+        assert_eq!(
+            handler(Method::GET, "/org/m/settings/requests/pending"),
+            Handler::RepoSettings
         );
     }
 

@@ -20,7 +20,7 @@ pub use session::SessionKey;
 use crate::api::{Body, Exchange, Handler, RouteMatch};
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};
-use crate::service::identity::Credentials;
+use crate::service::identity::{Credentials, authenticate};
 use session::{CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS, cookie, new_csrf_cookie, set_cookie};
 
 /// Answers a page route: a page, a redirect, or an error page; never JSON.
@@ -95,10 +95,16 @@ impl<'a> Visit<'a> {
         self.exchange.app.store.as_ref()
     }
 
-    /// Who is signed in: `None` for a visitor without a session. A session that is not valid
+    /// Who is calling: a token's owner (pages read with `curl` and a token too), the
+    /// signed-in user, or `None` for a visitor without a session. A session that is not valid
     /// any more is refused (and its cookie cleared) rather than quietly treated as signed out,
     /// so a person is told why their page changed.
     async fn caller(&mut self) -> Result<Option<Credentials>> {
+        if let Some(header) = crate::api::authorization(self.request())? {
+            let credentials = authenticate(self.store(), Some(header)).await?;
+            self.user = credentials.as_ref().map(|c| c.name().to_string());
+            return Ok(credentials);
+        }
         let Some(value) = self.session_cookie.clone() else {
             return Ok(None);
         };
@@ -218,7 +224,7 @@ impl<'a> Visit<'a> {
     /// An error as a page: the status and message of the one mapping of errors to answers
     /// (`api::error`), in words for a person, with a way on.
     fn error_page(&self, error: Error) -> Response<Body> {
-        let (status, _, message) = crate::api::describe(&error, &self.exchange.base_url);
+        let (status, code, message) = crate::api::describe(&error, &self.exchange.base_url);
         let title = match status {
             StatusCode::UNAUTHORIZED => "Sign in required",
             StatusCode::FORBIDDEN => "Not allowed",
@@ -233,9 +239,14 @@ impl<'a> Visit<'a> {
             sign_in: status == StatusCode::UNAUTHORIZED,
         };
         let body = page.render().unwrap_or_else(|_| title.to_owned());
-        Response::builder()
+        let mut response = Response::builder()
             .status(status)
             .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+            .header("x-error-message", crate::api::header_value(&page.message));
+        if let Some(code) = code {
+            response = response.header("x-error-code", code);
+        }
+        response
             .body(Body::from(body))
             .expect("an error page is a valid response")
     }

@@ -181,14 +181,11 @@ impl RepoPage {
         let repo = view.repo_ref();
         let country = visit.exchange.viewer_country();
         let readable = view.require_content_access(country);
-        let files = match readable {
-            Ok(()) => Some(visit.store().files(repo).await?),
-            Err(_) => None,
-        };
-        let readme_html = match &files {
-            Some(files) => readme(visit, files).await?,
-            None => None,
-        };
+        // The card is shown to everyone who may see the repo, as on the Hub; only the files
+        // are behind the gate.
+        let all_files = visit.store().files(repo).await?;
+        let readme_html = readme(visit, &all_files).await?;
+        let files = readable.is_ok().then_some(all_files);
         let gate = if view.repo.gate.is_gated() {
             Some(gate(visit, view, readable.err(), refused))
         } else {

@@ -290,7 +290,7 @@ async fn requests_tab(
                 .email
                 .as_ref()
                 .map_or_else(String::new, ToString::to_string),
-            at: request.updated_at.to_string(),
+            at: request.created_at.to_string(),
             answers: request.answers.as_text(),
             reason: request.state.rejection_reason().map(str::to_owned),
             actions: match status {

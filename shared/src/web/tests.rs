@@ -247,6 +247,7 @@ async fn the_gate_offers_every_field_type_and_renders_the_prompt_and_card_inert(
     assert!(!html.contains("javascript:"), "{html}");
     let csp = page.headers.get("content-security-policy").unwrap().to_str().unwrap();
     assert!(csp.contains("default-src 'none'"));
+    assert!(html.contains("<h1>The model"), "the card is shown before access, as on the Hub");
     assert!(!html.contains("config.json"), "no files before access");
 }
 
@@ -262,6 +263,8 @@ async fn anonymous_visitors_are_asked_to_sign_in_and_private_repos_stay_hidden()
     let secret = browser.get("/org/secret").await;
     assert_eq!(secret.status, StatusCode::UNAUTHORIZED);
     assert!(secret.html.contains("Repository not found"));
+    assert_eq!(secret.headers["x-error-message"], "Repository not found");
+    assert_eq!(secret.headers["x-error-code"], "RepoNotFound");
 }
 
 #[tokio::test]
@@ -357,6 +360,20 @@ async fn a_tampered_or_expired_session_is_refused_and_cleared() {
     }
     let anonymous = browser.get("/org/gated").await;
     assert_eq!(anonymous.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn pages_also_read_a_bearer_token() {
+    let mut curl = browser().await;
+    let request = http::Request::builder()
+        .uri("/org/gated/settings")
+        .header("authorization", format!("Bearer {OWNER}"))
+        .body(lambda_http::Body::Empty)
+        .unwrap();
+    let page = handle(&curl.app, request).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let anonymous = curl.get("/org/gated/settings").await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
