@@ -263,6 +263,9 @@ fn print_demo_help(base: &str) {
         r#"
 gatehouse demo is running at {base}
 
+  Try it in a browser: open {base}/acme/gated-model and sign in with
+  hf_demo_requester_read_token (the requester) or hf_demo_owner_write_token (the owner).
+
   Try it with curl:
     curl -s {base}/api/whoami-v2 -H 'Authorization: Bearer hf_demo_owner_write_token'
     curl -s {base}/api/models/acme/gated-model

@@ -85,7 +85,7 @@ def test_a_new_request_to_a_real_time_repo_is_mailed_to_the_first_admins_within_
     assert mail["From"].addresses[0].addr_spec == "gatehouse@localhost"
     body = text_of(mail)
     for expected in ("asker", "Ada Asker", "asker@example.com", "Company: ACME", "I agree: yes",
-                     f"{srv.endpoint}/lab/model/settings"):
+                     f"{srv.endpoint}/lab/model/settings/requests/pending"):
         assert expected in body, body
     html = mail.get_body(preferencelist=("html",)).get_content()
     assert "Ada Asker" in html

@@ -61,7 +61,10 @@ pub fn error_response(error: Error, context: &ErrorContext<'_>) -> Response<Body
 const RETRY_AFTER_SECONDS: &str = "1";
 
 /// Status, error code and message for each error: the JSON answers' and the web pages'.
-pub(crate) fn describe(error: &Error, base_url: &str) -> (StatusCode, Option<&'static str>, String) {
+pub(crate) fn describe(
+    error: &Error,
+    base_url: &str,
+) -> (StatusCode, Option<&'static str>, String) {
     use StatusCode as S;
     let message = error.to_string();
     match error {

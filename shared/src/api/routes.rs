@@ -224,8 +224,16 @@ pub static ROUTES: &[Route] = &[
         "/datasets/{repo}/settings/requests",
         Handler::RepoSettings,
     ),
-    route(Method::GET, "/datasets/{repo}/settings", Handler::RepoSettings),
-    route(Method::POST, "/datasets/{repo}/settings", Handler::RepoSettings),
+    route(
+        Method::GET,
+        "/datasets/{repo}/settings",
+        Handler::RepoSettings,
+    ),
+    route(
+        Method::POST,
+        "/datasets/{repo}/settings",
+        Handler::RepoSettings,
+    ),
     route(
         Method::POST,
         "/datasets/{repo}/withdraw-request",
@@ -241,8 +249,16 @@ pub static ROUTES: &[Route] = &[
         "/spaces/{repo}/settings/requests",
         Handler::RepoSettings,
     ),
-    route(Method::GET, "/spaces/{repo}/settings", Handler::RepoSettings),
-    route(Method::POST, "/spaces/{repo}/settings", Handler::RepoSettings),
+    route(
+        Method::GET,
+        "/spaces/{repo}/settings",
+        Handler::RepoSettings,
+    ),
+    route(
+        Method::POST,
+        "/spaces/{repo}/settings",
+        Handler::RepoSettings,
+    ),
     route(
         Method::POST,
         "/spaces/{repo}/withdraw-request",
@@ -260,11 +276,7 @@ pub static ROUTES: &[Route] = &[
     ),
     route(Method::GET, "/{repo}/settings", Handler::RepoSettings),
     route(Method::POST, "/{repo}/settings", Handler::RepoSettings),
-    route(
-        Method::POST,
-        "/{repo}/withdraw-request",
-        Handler::RepoPage,
-    ),
+    route(Method::POST, "/{repo}/withdraw-request", Handler::RepoPage),
     route(Method::GET, "/datasets/{repo}", Handler::RepoPage),
     route(Method::GET, "/spaces/{repo}", Handler::RepoPage),
     route(Method::GET, "/{repo}", Handler::RepoPage),
@@ -610,11 +622,17 @@ mod tests {
     #[test]
     fn api_paths_never_reach_a_page() {
         for path in ["/api", "/api/", "/api/foo", "/api/models/api/x"] {
-            assert!(matches!(find(&Method::GET, path), Err(Error::NoSuchRoute)), "{path}");
+            assert!(
+                matches!(find(&Method::GET, path), Err(Error::NoSuchRoute)),
+                "{path}"
+            );
         }
         assert_eq!(handler(Method::GET, "/org/m"), Handler::RepoPage);
         assert_eq!(handler(Method::GET, "/datasets/org/d"), Handler::RepoPage);
-        assert_eq!(handler(Method::GET, "/org/m/settings"), Handler::RepoSettings);
+        assert_eq!(
+            handler(Method::GET, "/org/m/settings"),
+            Handler::RepoSettings
+        );
         assert_eq!(
             handler(Method::GET, "/org/m/settings/requests/pending"),
             Handler::RepoSettings

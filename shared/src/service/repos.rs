@@ -375,7 +375,6 @@ mod tests {
         assert_ne!(a, b);
     }
 
-
     fn parse(body: Value) -> Result<SettingsUpdate> {
         settings_update(body.as_object().unwrap())
     }

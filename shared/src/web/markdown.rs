@@ -58,7 +58,9 @@ mod tests {
 
     #[test]
     fn tables_and_harmless_html_are_kept() {
-        let html = to_safe_html("| a | b |\n|---|---|\n| 1 | 2 |\n\n<details><summary>More</summary>text</details>");
+        let html = to_safe_html(
+            "| a | b |\n|---|---|\n| 1 | 2 |\n\n<details><summary>More</summary>text</details>",
+        );
         assert!(html.contains("<table>"), "{html}");
         assert!(html.contains("<details>"), "{html}");
     }

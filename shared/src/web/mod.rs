@@ -199,7 +199,12 @@ impl<'a> Visit<'a> {
         let secure = self.exchange.base_url.starts_with("https://");
         let mut cookies = Vec::new();
         if self.csrf_cookie_is_new {
-            cookies.push(set_cookie(CSRF_COOKIE, &self.csrf_cookie, SESSION_SECONDS, secure));
+            cookies.push(set_cookie(
+                CSRF_COOKIE,
+                &self.csrf_cookie,
+                SESSION_SECONDS,
+                secure,
+            ));
         }
         if self.session_after != self.session_cookie {
             cookies.push(match &self.session_after {

@@ -13,8 +13,8 @@ use crate::api::{Body, Exchange, RouteMatch};
 use crate::card::{AnswerErrors, FieldKind, GateCard, countries, default_button_content};
 use crate::domain::{Denial, RepoRef, RepoRole, RequestStatus};
 use crate::error::{Error, Result};
-use crate::service::identity::{RepoView, visible_repo};
 use crate::service::access;
+use crate::service::identity::{RepoView, visible_repo};
 use crate::store::FileEntry;
 
 /// READMEs larger than this are not shown on the page (they can still be downloaded).
@@ -138,11 +138,17 @@ enum GateState {
     Form(Box<GateForm>),
     Pending,
     Accepted,
-    Rejected { reason: Option<String> },
+    Rejected {
+        reason: Option<String>,
+    },
     /// `extra_gated_eu_disallowed`, and the caller is in the EU.
-    Unavailable { message: String },
+    Unavailable {
+        message: String,
+    },
     /// The card cannot be read: nobody can ask until the owners fix it.
-    Broken { message: String },
+    Broken {
+        message: String,
+    },
 }
 
 struct GateForm {
@@ -233,7 +239,12 @@ fn gate(
         .as_ref()
         .ok()
         .and_then(|card| card.heading.clone())
-        .unwrap_or_else(|| format!("You need to agree to share your contact information to access this {}", view.repo_ref().repo_type.as_str()));
+        .unwrap_or_else(|| {
+            format!(
+                "You need to agree to share your contact information to access this {}",
+                view.repo_ref().repo_type.as_str()
+            )
+        });
     let state = match (&view.viewer, refusal) {
         (None, _) => GateState::SignIn,
         (Some(viewer), _) if viewer.role.is_some() => GateState::Member,
@@ -244,10 +255,8 @@ fn gate(
                 repo,
             }),
         ) => {
-            let (_, _, message) = crate::api::describe(
-                &Error::Gated { repo, denial },
-                &visit.exchange.base_url,
-            );
+            let (_, _, message) =
+                crate::api::describe(&Error::Gated { repo, denial }, &visit.exchange.base_url);
             GateState::Unavailable { message }
         }
         (Some(viewer), _) => match viewer.request.as_ref() {
@@ -388,9 +397,7 @@ fn file_row(repo: &RepoRef, file: &FileEntry) -> FileRow {
     let encoded: Vec<String> = file
         .path
         .split('/')
-        .map(|segment| {
-            percent_encoding::utf8_percent_encode(segment, PATH_SEGMENT).to_string()
-        })
+        .map(|segment| percent_encoding::utf8_percent_encode(segment, PATH_SEGMENT).to_string())
         .collect();
     FileRow {
         path: file.path.clone(),

@@ -14,7 +14,7 @@ use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use sha2::Sha256;
 
-use crate::domain::{TokenDigest, Timestamp};
+use crate::domain::{Timestamp, TokenDigest};
 
 /// The cookie that holds the session.
 pub const SESSION_COOKIE: &str = "gatehouse_session";

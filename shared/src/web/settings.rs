@@ -10,9 +10,9 @@ use super::{Chrome, Form, Visit, query, see_other, url_encoded};
 use crate::api::{Body, RouteMatch};
 use crate::domain::{GateMode, Name, NotificationsMode, RepoRef, RequestStatus, RequestTarget};
 use crate::error::{Error, Result};
+use crate::service::access;
 use crate::service::identity::{RepoView, visible_repo, visible_repo_and_target};
 use crate::service::repos::{REQUESTER_EMAILS, card_view, settings_update};
-use crate::service::access;
 use crate::store::Cursor;
 
 /// Requests a tab shows at a time.
@@ -45,7 +45,14 @@ pub(super) async fn run(visit: &mut Visit<'_>, matched: &RouteMatch) -> Result<R
                 Some(form) => update(visit, &view, &form).await,
                 None => {
                     let saved = query(visit.request())?.iter().any(|(k, _)| k == "saved");
-                    settings_page(visit, &view, StatusCode::OK, Choices::of(&view), saved, None)
+                    settings_page(
+                        visit,
+                        &view,
+                        StatusCode::OK,
+                        Choices::of(&view),
+                        saved,
+                        None,
+                    )
                 }
             }
         }
@@ -133,7 +140,10 @@ fn settings_body(form: &Form) -> Result<Map<String, Value>> {
     };
     let mut body = Map::new();
     body.insert("gated".into(), gate.to_json());
-    body.insert("gatedNotificationsMode".into(), json!(notifications.as_str()));
+    body.insert(
+        "gatedNotificationsMode".into(),
+        json!(notifications.as_str()),
+    );
     body.insert("gatedNotificationsEmail".into(), email);
     body.insert(
         REQUESTER_EMAILS.into(),
@@ -295,8 +305,12 @@ async fn requests_tab(
             reason: request.state.rejection_reason().map(str::to_owned),
             actions: match status {
                 RequestStatus::Pending => vec![("accepted", "Accept"), ("rejected", "Reject")],
-                RequestStatus::Accepted => vec![("rejected", "Reject"), ("pending", "Back to pending")],
-                RequestStatus::Rejected => vec![("accepted", "Accept"), ("pending", "Back to pending")],
+                RequestStatus::Accepted => {
+                    vec![("rejected", "Reject"), ("pending", "Back to pending")]
+                }
+                RequestStatus::Rejected => {
+                    vec![("accepted", "Accept"), ("pending", "Back to pending")]
+                }
             },
         })
         .collect();
@@ -334,8 +348,7 @@ async fn review(
     let user = Name::parse(user)
         .map_err(|e| Error::BadRequest(format!("'{}' is not a user name: {e}", excerpt(user))))?;
     let target = RequestTarget::User(user.clone());
-    let (view, found) =
-        visible_repo_and_target(visit.store(), credentials, repo, &target).await?;
+    let (view, found) = visible_repo_and_target(visit.store(), credentials, repo, &target).await?;
     let reviewer = view.require_manager()?;
     let action = form.get("action").unwrap_or("");
     let back_to = match action {
@@ -350,8 +363,16 @@ async fn review(
                 .map(str::trim)
                 .filter(|reason| !reason.is_empty())
                 .map(str::to_owned);
-            access::review(visit.store(), reviewer, &view, &target, found, status, reason)
-                .await?;
+            access::review(
+                visit.store(),
+                reviewer,
+                &view,
+                &target,
+                found,
+                status,
+                reason,
+            )
+            .await?;
             form.get("tab")
                 .and_then(|tab| tab.parse().ok())
                 .unwrap_or(RequestStatus::Pending)

@@ -24,7 +24,10 @@ pub(super) async fn run(visit: &mut Visit<'_>) -> Result<Response<Body>> {
         (Method::POST, _) => sign_in(visit).await,
         _ => {
             let pairs = query(visit.request())?;
-            let next = pairs.iter().find(|(key, _)| key == "next").map(|(_, v)| v.as_str());
+            let next = pairs
+                .iter()
+                .find(|(key, _)| key == "next")
+                .map(|(_, v)| v.as_str());
             show(visit, StatusCode::OK, local_path(next), None)
         }
     }
@@ -59,7 +62,12 @@ async fn sign_in(visit: &mut Visit<'_>) -> Result<Response<Body>> {
         } else {
             "That token is not valid. Check it, or make a new one."
         };
-        return show(visit, StatusCode::UNAUTHORIZED, &next, Some(message.to_owned()));
+        return show(
+            visit,
+            StatusCode::UNAUTHORIZED,
+            &next,
+            Some(message.to_owned()),
+        );
     };
     visit.open_session(&Credentials::from(record));
     see_other(&next)

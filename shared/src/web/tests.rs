@@ -69,7 +69,11 @@ impl Page {
 
     /// The value of the first hidden `_csrf` input.
     fn csrf(&self) -> String {
-        let start = self.html.find(r#"name="_csrf" value=""#).expect("a CSRF field") + 20;
+        let start = self
+            .html
+            .find(r#"name="_csrf" value=""#)
+            .expect("a CSRF field")
+            + 20;
         let end = self.html[start..].find('"').unwrap() + start;
         self.html[start..end].to_owned()
     }
@@ -153,7 +157,11 @@ impl Browser {
 
     async fn sign_in(&mut self, token: &str) {
         let page = self
-            .submit("/login", "/login", &[("token", token), ("next", "/org/gated")])
+            .submit(
+                "/login",
+                "/login",
+                &[("token", token), ("next", "/org/gated")],
+            )
             .await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.html);
     }
@@ -196,7 +204,11 @@ async fn signing_in_sets_a_protected_session_cookie_and_returns_to_the_page() {
         .send(
             Method::POST,
             "/login",
-            Some(form_body(&[("_csrf", &csrf), ("token", ALICE), ("next", "/org/gated")])),
+            Some(form_body(&[
+                ("_csrf", &csrf),
+                ("token", ALICE),
+                ("next", "/org/gated"),
+            ])),
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
@@ -206,7 +218,10 @@ async fn signing_in_sets_a_protected_session_cookie_and_returns_to_the_page() {
         .into_iter()
         .find(|c| c.starts_with(SESSION_COOKIE))
         .expect("a session cookie");
-    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+        "{session}"
+    );
     assert!(!session.contains(ALICE), "the cookie never holds the token");
     let gate = browser.get("/org/gated").await;
     assert!(gate.html.contains("Signed in as <strong>alice</strong>"));
@@ -216,13 +231,21 @@ async fn signing_in_sets_a_protected_session_cookie_and_returns_to_the_page() {
 async fn a_bad_token_or_a_foreign_next_page_does_not_sign_in_or_send_anyone_away() {
     let mut browser = browser().await;
     let bad = browser
-        .submit("/login", "/login", &[("token", "hf_not_a_real_token_00000")])
+        .submit(
+            "/login",
+            "/login",
+            &[("token", "hf_not_a_real_token_00000")],
+        )
         .await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
     assert!(bad.html.contains("That token is not valid"));
     assert!(!browser.jar.contains_key(SESSION_COOKIE));
     let away = browser
-        .submit("/login", "/login", &[("token", ALICE), ("next", "//evil.example/")])
+        .submit(
+            "/login",
+            "/login",
+            &[("token", ALICE), ("next", "//evil.example/")],
+        )
         .await;
     assert_eq!(away.location(), "/");
 }
@@ -236,18 +259,36 @@ async fn the_gate_offers_every_field_type_and_renders_the_prompt_and_card_inert(
     let html = &page.html;
     assert!(html.contains("Ask for the weights"));
     assert!(html.contains(r#"<input type="text" id="field-0""#));
-    assert!(html.contains(r#"<select id="field-1""#) && html.contains(r#"<option value="FR">France</option>"#));
+    assert!(
+        html.contains(r#"<select id="field-1""#)
+            && html.contains(r#"<option value="FR">France</option>"#)
+    );
     assert!(html.contains(r#"<input type="date" id="field-2""#));
     assert!(html.contains(r#"<option value="other">Other</option>"#));
     assert!(html.contains(r#"<input type="checkbox" id="field-4""#));
     assert!(html.contains("Agree and send request to access repo"));
-    assert!(html.contains("Alice &#60;b&#62;A&#60;/b&#62;") || html.contains("Alice &lt;b&gt;A&lt;/b&gt;"), "the full name is escaped");
-    assert!(html.contains("<b>license</b>"), "harmless markup in the prompt formats");
+    assert!(
+        html.contains("Alice &#60;b&#62;A&#60;/b&#62;")
+            || html.contains("Alice &lt;b&gt;A&lt;/b&gt;"),
+        "the full name is escaped"
+    );
+    assert!(
+        html.contains("<b>license</b>"),
+        "harmless markup in the prompt formats"
+    );
     assert!(!html.contains("<script"), "{html}");
     assert!(!html.contains("javascript:"), "{html}");
-    let csp = page.headers.get("content-security-policy").unwrap().to_str().unwrap();
+    let csp = page
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
     assert!(csp.contains("default-src 'none'"));
-    assert!(html.contains("<h1>The model"), "the card is shown before access, as on the Hub");
+    assert!(
+        html.contains("<h1>The model"),
+        "the card is shown before access, as on the Hub"
+    );
     assert!(!html.contains("config.json"), "no files before access");
 }
 
@@ -259,7 +300,10 @@ async fn anonymous_visitors_are_asked_to_sign_in_and_private_repos_stay_hidden()
     assert!(page.html.contains("/login?next=%2Forg%2Fgated"));
     assert!(!page.html.contains("field-0"));
     let open = browser.get("/org/open").await;
-    assert!(open.html.contains(r#"href="/org/open/resolve/main/notes.txt""#));
+    assert!(
+        open.html
+            .contains(r#"href="/org/open/resolve/main/notes.txt""#)
+    );
     let secret = browser.get("/org/secret").await;
     assert_eq!(secret.status, StatusCode::UNAUTHORIZED);
     assert!(secret.html.contains("Repository not found"));
@@ -273,10 +317,14 @@ async fn a_wrong_answer_comes_back_next_to_its_field_with_the_answers_kept_and_n
     browser.sign_in(ALICE).await;
     let mut answers = GOOD_ANSWERS.to_vec();
     answers[2] = ("field-2", "2001-02-29");
-    let page = browser.submit("/org/gated", "/org/gated/ask-access", &answers).await;
+    let page = browser
+        .submit("/org/gated", "/org/gated/ask-access", &answers)
+        .await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert!(
-        page.html.contains(r#"<p class="error" id="field-2-error">Birthday is not a real calendar date</p>"#),
+        page.html.contains(
+            r#"<p class="error" id="field-2-error">Birthday is not a real calendar date</p>"#
+        ),
         "{}",
         page.html
     );
@@ -290,13 +338,20 @@ async fn a_wrong_answer_comes_back_next_to_its_field_with_the_answers_kept_and_n
 async fn a_good_form_is_pending_until_withdrawn() {
     let mut browser = browser().await;
     browser.sign_in(ALICE).await;
-    let sent = browser.submit("/org/gated", "/org/gated/ask-access", GOOD_ANSWERS).await;
+    let sent = browser
+        .submit("/org/gated", "/org/gated/ask-access", GOOD_ANSWERS)
+        .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.html);
     assert_eq!(sent.location(), "/org/gated");
     let page = browser.get("/org/gated").await;
     assert!(page.html.contains("awaiting review"));
-    assert_eq!(browser.request_status("alice").await, Some(RequestStatus::Pending));
-    let withdrawn = browser.submit("/org/gated", "/org/gated/withdraw-request", &[]).await;
+    assert_eq!(
+        browser.request_status("alice").await,
+        Some(RequestStatus::Pending)
+    );
+    let withdrawn = browser
+        .submit("/org/gated", "/org/gated/withdraw-request", &[])
+        .await;
     assert_eq!(withdrawn.status, StatusCode::SEE_OTHER);
     assert_eq!(browser.request_status("alice").await, None);
 }
@@ -308,12 +363,20 @@ async fn forged_or_missing_csrf_tokens_and_cross_site_posts_change_nothing() {
     let mut forged = vec![("_csrf", "forged")];
     forged.extend_from_slice(GOOD_ANSWERS);
     let page = browser
-        .send(Method::POST, "/org/gated/ask-access", Some(form_body(&forged)))
+        .send(
+            Method::POST,
+            "/org/gated/ask-access",
+            Some(form_body(&forged)),
+        )
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(page.html.contains("sent from another site"));
     let missing = browser
-        .send(Method::POST, "/org/gated/ask-access", Some(form_body(GOOD_ANSWERS)))
+        .send(
+            Method::POST,
+            "/org/gated/ask-access",
+            Some(form_body(GOOD_ANSWERS)),
+        )
         .await;
     assert_eq!(missing.status, StatusCode::FORBIDDEN);
     let csrf = browser.get("/org/gated").await.csrf();
@@ -356,7 +419,10 @@ async fn a_tampered_or_expired_session_is_refused_and_cleared() {
         let page = browser.get("/org/gated").await;
         assert_eq!(page.status, StatusCode::UNAUTHORIZED);
         assert!(page.html.contains("session has expired"));
-        assert!(!browser.jar.contains_key(SESSION_COOKIE), "the bad cookie is cleared");
+        assert!(
+            !browser.jar.contains_key(SESSION_COOKIE),
+            "the bad cookie is cleared"
+        );
     }
     let anonymous = browser.get("/org/gated").await;
     assert_eq!(anonymous.status, StatusCode::OK);
@@ -380,7 +446,9 @@ async fn pages_also_read_a_bearer_token() {
 async fn signing_out_ends_the_session() {
     let mut browser = browser().await;
     browser.sign_in(ALICE).await;
-    let out = browser.submit("/org/gated", "/logout", &[("next", "/org/gated")]).await;
+    let out = browser
+        .submit("/org/gated", "/logout", &[("next", "/org/gated")])
+        .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert!(!browser.jar.contains_key(SESSION_COOKIE));
     assert!(browser.jar.contains_key(CSRF_COOKIE));
@@ -410,40 +478,62 @@ async fn the_settings_page_checks_the_card_and_saves_all_or_nothing() {
     owner.sign_in(OWNER).await;
     let page = owner.get("/org/gated/settings").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.html.contains("The README&#39;s form is valid") || page.html.contains("The README's form is valid"));
+    assert!(
+        page.html.contains("The README&#39;s form is valid")
+            || page.html.contains("The README's form is valid")
+    );
     assert!(page.html.contains("<td>Birthday</td><td>date_picker</td>"));
     assert!(page.html.contains(r#"value="manual" checked"#));
     let bad = owner
         .submit(
             "/org/gated/settings",
             "/org/gated/settings",
-            &[("gated", "auto"), ("notifications", "real-time"), ("email", "not an email")],
+            &[
+                ("gated", "auto"),
+                ("notifications", "real-time"),
+                ("email", "not an email"),
+            ],
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.html.contains("invalid gatedNotificationsEmail"));
-    assert!(bad.html.contains(r#"value="auto" checked"#), "the choice is kept");
+    assert!(
+        bad.html.contains(r#"value="auto" checked"#),
+        "the choice is kept"
+    );
     let repo = RepoRef::new(RepoType::Model, RepoId::parse("org/gated").unwrap());
-    assert_eq!(owner.app.store.repo(&repo).await.unwrap().unwrap().gate, GateMode::Manual);
+    assert_eq!(
+        owner.app.store.repo(&repo).await.unwrap().unwrap().gate,
+        GateMode::Manual
+    );
     let saved = owner
         .submit(
             "/org/gated/settings",
             "/org/gated/settings",
-            &[("gated", "auto"), ("notifications", "real-time"), ("email", "team@example.com")],
+            &[
+                ("gated", "auto"),
+                ("notifications", "real-time"),
+                ("email", "team@example.com"),
+            ],
         )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER);
     assert_eq!(saved.location(), "/org/gated/settings?saved=1");
     let stored = owner.app.store.repo(&repo).await.unwrap().unwrap();
     assert_eq!(stored.gate, GateMode::Auto);
-    assert!(!stored.requester_emails, "an unticked box turns requester mail off");
+    assert!(
+        !stored.requester_emails,
+        "an unticked box turns requester mail off"
+    );
 }
 
 #[tokio::test]
 async fn the_owner_accepts_from_the_review_page_and_the_requester_then_downloads() {
     let mut alice = browser().await;
     alice.sign_in(ALICE).await;
-    alice.submit("/org/gated", "/org/gated/ask-access", GOOD_ANSWERS).await;
+    alice
+        .submit("/org/gated", "/org/gated/ask-access", GOOD_ANSWERS)
+        .await;
     let denied = alice.get("/org/gated/resolve/main/config.json").await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
 
@@ -461,22 +551,36 @@ async fn the_owner_accepts_from_the_review_page_and_the_requester_then_downloads
     owner.sign_in(OWNER).await;
     let pending = owner.get("/org/gated/settings/requests/pending").await;
     assert_eq!(pending.status, StatusCode::OK);
-    assert!(pending.html.contains("<dt>Company</dt><dd>Initech</dd>"), "{}", pending.html);
+    assert!(
+        pending.html.contains("<dt>Company</dt><dd>Initech</dd>"),
+        "{}",
+        pending.html
+    );
     assert!(pending.html.contains("alice@example.com"));
     let accepted = owner
         .submit(
             "/org/gated/settings/requests/pending",
             "/org/gated/settings/requests",
-            &[("user", "alice"), ("action", "accepted"), ("tab", "pending")],
+            &[
+                ("user", "alice"),
+                ("action", "accepted"),
+                ("tab", "pending"),
+            ],
         )
         .await;
     assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.html);
     assert_eq!(accepted.location(), "/org/gated/settings/requests/pending");
-    assert_eq!(alice.request_status("alice").await, Some(RequestStatus::Accepted));
+    assert_eq!(
+        alice.request_status("alice").await,
+        Some(RequestStatus::Accepted)
+    );
 
     let page = alice.get("/org/gated").await;
     assert!(page.html.contains("Access granted"));
-    assert!(page.html.contains(r#"href="/org/gated/resolve/main/config.json""#));
+    assert!(
+        page.html
+            .contains(r#"href="/org/gated/resolve/main/config.json""#)
+    );
     let file = alice.get("/org/gated/resolve/main/config.json").await;
     assert_eq!(file.status, StatusCode::OK);
     assert_eq!(file.html, "{}");
@@ -485,7 +589,12 @@ async fn the_owner_accepts_from_the_review_page_and_the_requester_then_downloads
         .submit(
             "/org/gated/settings/requests/accepted",
             "/org/gated/settings/requests",
-            &[("user", "alice"), ("action", "rejected"), ("reason", "not eligible"), ("tab", "accepted")],
+            &[
+                ("user", "alice"),
+                ("action", "rejected"),
+                ("reason", "not eligible"),
+                ("tab", "accepted"),
+            ],
         )
         .await;
     assert_eq!(rejected.status, StatusCode::SEE_OTHER);
@@ -499,7 +608,10 @@ async fn the_owner_accepts_from_the_review_page_and_the_requester_then_downloads
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert_eq!(alice.request_status("alice").await, Some(RequestStatus::Rejected));
+    assert_eq!(
+        alice.request_status("alice").await,
+        Some(RequestStatus::Rejected)
+    );
 }
 
 #[tokio::test]
@@ -518,6 +630,10 @@ async fn the_api_takes_a_session_for_reading_but_never_for_changes() {
     for (name, value) in &owner.jar {
         builder = builder.header("cookie", format!("{name}={value}"));
     }
-    let put = handle(&owner.app, builder.body(lambda_http::Body::Text(body)).unwrap()).await;
+    let put = handle(
+        &owner.app,
+        builder.body(lambda_http::Body::Text(body)).unwrap(),
+    )
+    .await;
     assert_eq!(put.status(), StatusCode::UNAUTHORIZED);
 }

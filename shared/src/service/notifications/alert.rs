@@ -103,7 +103,7 @@ requests:
             assert!(part.contains("rafael@example.com"), "{part}");
             assert!(part.contains("2026-03-02T10:00:00.000Z"), "{part}");
             assert!(
-                part.contains("https://hub.example.com/owner/live/settings"),
+                part.contains("https://hub.example.com/owner/live/settings/requests/pending"),
                 "{part}"
             );
         }

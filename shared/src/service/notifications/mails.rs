@@ -90,9 +90,13 @@ struct DecisionHtml<'a> {
     repo_url: &'a str,
 }
 
-/// Where a repo's managers review its requests: its settings page.
+/// Where a repo's managers review its requests: the pending tab of its requests page.
 pub(super) fn review_url(site: &str, repo: &RepoRef) -> String {
-    format!("{}{}/settings", site.trim_end_matches('/'), repo.web_path())
+    format!(
+        "{}{}/settings/requests/pending",
+        site.trim_end_matches('/'),
+        repo.web_path()
+    )
 }
 
 /// The real-time alert of one new pending request.
