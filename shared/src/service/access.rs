@@ -11,6 +11,33 @@ use crate::domain::{
 use crate::error::{Error, Result};
 use crate::store::{Store, StoreError, TargetRecords};
 
+/// A request as people read it, in mail and on the review page: every value already text.
+pub struct RequestLines {
+    pub user: String,
+    pub fullname: String,
+    /// Empty when the requester's account has no address.
+    pub email: String,
+    /// When they asked.
+    pub at: String,
+    pub answers: Vec<(String, String)>,
+}
+
+impl RequestLines {
+    pub fn new(request: &AccessRequest) -> Self {
+        Self {
+            user: request.user.to_string(),
+            fullname: request.contact.fullname.clone(),
+            email: request
+                .contact
+                .email
+                .as_ref()
+                .map_or_else(String::new, ToString::to_string),
+            at: request.created_at.to_string(),
+            answers: request.answers.as_text(),
+        }
+    }
+}
+
 /// The longest rejection reason, as the Hub documents it.
 pub const MAX_REJECTION_REASON: usize = 200;
 

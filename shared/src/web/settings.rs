@@ -10,7 +10,7 @@ use super::{Chrome, Form, Visit, query, see_other, url_encoded};
 use crate::api::{Body, RouteMatch};
 use crate::domain::{GateMode, Name, NotificationsMode, RepoRef, RequestStatus, RequestTarget};
 use crate::error::{Error, Result};
-use crate::service::access;
+use crate::service::access::{self, RequestLines};
 use crate::service::identity::{RepoView, visible_repo, visible_repo_and_target};
 use crate::service::repos::{REQUESTER_EMAILS, card_view, settings_update};
 use crate::store::Cursor;
@@ -263,11 +263,7 @@ struct RequestsPage {
 }
 
 struct RequestRow {
-    user: String,
-    fullname: String,
-    email: String,
-    at: String,
-    answers: Vec<(String, String)>,
+    lines: RequestLines,
     reason: Option<String>,
     /// The reviews this request can take from its status: (status, button).
     actions: Vec<(&'static str, &'static str)>,
@@ -293,15 +289,7 @@ async fn requests_tab(
         .items
         .iter()
         .map(|request| RequestRow {
-            user: request.user.to_string(),
-            fullname: request.contact.fullname.clone(),
-            email: request
-                .contact
-                .email
-                .as_ref()
-                .map_or_else(String::new, ToString::to_string),
-            at: request.created_at.to_string(),
-            answers: request.answers.as_text(),
+            lines: RequestLines::new(request),
             reason: request.state.rejection_reason().map(str::to_owned),
             actions: match status {
                 RequestStatus::Pending => vec![("accepted", "Accept"), ("rejected", "Reject")],

@@ -6,31 +6,7 @@ use askama::Template;
 
 use crate::domain::{AccessRequest, Day, Email, RepoRef};
 use crate::mail::{Mail, MailError};
-
-/// A request as a mail shows it: every value already text.
-pub(super) struct RequestLines {
-    user: String,
-    fullname: String,
-    email: String,
-    at: String,
-    answers: Vec<(String, String)>,
-}
-
-impl RequestLines {
-    pub(super) fn new(request: &AccessRequest) -> Self {
-        Self {
-            user: request.user.to_string(),
-            fullname: request.contact.fullname.clone(),
-            email: request
-                .contact
-                .email
-                .as_ref()
-                .map_or_else(|| "(none given)".to_owned(), |email| email.to_string()),
-            at: request.updated_at.to_string(),
-            answers: request.answers.as_text(),
-        }
-    }
-}
+use crate::service::access::RequestLines;
 
 #[derive(Template)]
 #[template(path = "mail/new_request.txt")]
