@@ -45,6 +45,7 @@ repos:
     files: {config.json: "{}"}
   - {id: org/open, files: {notes.txt: "n"}}
   - {id: org/secret, private: true, gated: manual}
+  - {id: org/broken, gated: manual, readme: "---\nextra_gated_fields:\n  X: ip_location\n---\n"}
 "#;
 
 struct Browser {
@@ -109,10 +110,23 @@ fn form_body(fields: &[(&str, &str)]) -> String {
 
 impl Browser {
     async fn send(&mut self, method: Method, path: &str, form: Option<String>) -> Page {
+        self.send_with(method, path, form, &[]).await
+    }
+
+    async fn send_with(
+        &mut self,
+        method: Method,
+        path: &str,
+        form: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> Page {
         let mut builder = http::Request::builder()
             .method(method)
             .uri(path)
             .header("host", "127.0.0.1:8080");
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
         if !self.jar.is_empty() {
             let cookies: Vec<String> = self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
             builder = builder.header("cookie", cookies.join("; "));
@@ -636,4 +650,146 @@ async fn the_api_takes_a_session_for_reading_but_never_for_changes() {
     )
     .await;
     assert_eq!(put.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_settings_page_shows_why_a_card_cannot_be_read() {
+    let mut owner = browser().await;
+    owner.sign_in(OWNER).await;
+    let page = owner.get("/org/broken/settings").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("cannot be read"), "{}", page.html);
+    assert!(page.html.contains("ip_location"), "{}", page.html);
+}
+
+#[tokio::test]
+async fn the_requests_tabs_page_through_every_request() {
+    let mut seed = String::from(SEED);
+    seed.push_str("requests:\n");
+    let users: Vec<String> = (0..55).map(|i| format!("u{i:02}")).collect();
+    let mut accounts = String::new();
+    for (i, user) in users.iter().enumerate() {
+        accounts.push_str(&format!("  - {{name: {user}, fullname: U {i}}}\n"));
+        seed.push_str(&format!(
+            "  - {{repo: org/gated, user: {user}, status: pending, fields: {{Company: C{i:02}, Country: FR, Birthday: 2000-01-01, Use: research, I agree: true}}, time: \"2024-01-01T00:00:{:02}.000Z\"}}\n",
+            i
+        ));
+    }
+    let seed = seed.replacen("orgs:", &format!("{accounts}orgs:"), 1);
+    let (store, dir) = seeded_sqlite(&seed).await;
+    let mut owner = Browser {
+        app: App {
+            store: Arc::new(store),
+            public_url: None,
+            viewer_country_header: DEFAULT_VIEWER_COUNTRY_HEADER,
+            blobs: None,
+            session_key: SessionKey::for_tests(),
+        },
+        jar: BTreeMap::new(),
+        _dir: dir,
+    };
+    owner.sign_in(OWNER).await;
+    let first = owner.get("/org/gated/settings/requests/pending").await;
+    assert_eq!(first.html.matches("<article class=\"request\"").count(), 50);
+    assert!(first.html.contains("Request of u00") && !first.html.contains("Request of u50"));
+    let start = first
+        .html
+        .find("?cursor=")
+        .expect("a link to the next page");
+    let end = first.html[start..].find('"').unwrap() + start;
+    let next = format!(
+        "/org/gated/settings/requests/pending{}",
+        &first.html[start..end]
+    );
+    let second = owner
+        .get(&next.replace("&#38;", "&").replace("&amp;", "&"))
+        .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.html);
+    assert_eq!(second.html.matches("<article class=\"request\"").count(), 5);
+    assert!(second.html.contains("Request of u54") && !second.html.contains("rel=\"next\""));
+    let forged = owner
+        .get("/org/gated/settings/requests/pending?cursor=forged")
+        .await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_owner_grants_a_user_who_never_asked_and_moves_a_request_back_to_pending() {
+    let mut owner = browser().await;
+    owner.sign_in(OWNER).await;
+    let granted = owner
+        .submit(
+            "/org/gated/settings/requests/pending",
+            "/org/gated/settings/requests",
+            &[("user", "alice"), ("action", "grant"), ("tab", "pending")],
+        )
+        .await;
+    assert_eq!(granted.status, StatusCode::SEE_OTHER, "{}", granted.html);
+    assert_eq!(granted.location(), "/org/gated/settings/requests/accepted");
+    assert_eq!(
+        owner.request_status("alice").await,
+        Some(RequestStatus::Accepted)
+    );
+    let accepted = owner.get("/org/gated/settings/requests/accepted").await;
+    assert!(accepted.html.contains("Back to pending"));
+    let back = owner
+        .submit(
+            "/org/gated/settings/requests/accepted",
+            "/org/gated/settings/requests",
+            &[
+                ("user", "alice"),
+                ("action", "pending"),
+                ("tab", "accepted"),
+            ],
+        )
+        .await;
+    assert_eq!(back.location(), "/org/gated/settings/requests/accepted");
+    assert_eq!(
+        owner.request_status("alice").await,
+        Some(RequestStatus::Pending)
+    );
+    let nobody = owner
+        .submit(
+            "/org/gated/settings/requests/pending",
+            "/org/gated/settings/requests",
+            &[("user", "nobody"), ("action", "grant")],
+        )
+        .await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND);
+    assert!(
+        nobody.html.contains("nobody") || nobody.html.contains("not found"),
+        "{}",
+        nobody.html
+    );
+}
+
+#[tokio::test]
+async fn behind_https_the_cookies_are_secure() {
+    let mut browser = browser().await;
+    let form = browser
+        .send_with(
+            Method::GET,
+            "/login",
+            None,
+            &[("x-forwarded-proto", "https")],
+        )
+        .await;
+    let csrf_cookie = form.set_cookies()[0].to_owned();
+    assert!(csrf_cookie.ends_with("; Secure"), "{csrf_cookie}");
+    let csrf = form.csrf();
+    let signed_in = browser
+        .send_with(
+            Method::POST,
+            "/login",
+            Some(form_body(&[("_csrf", &csrf), ("token", ALICE)])),
+            &[("x-forwarded-proto", "https")],
+        )
+        .await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    assert!(
+        signed_in
+            .set_cookies()
+            .iter()
+            .all(|c| c.ends_with("; Secure"))
+    );
 }
