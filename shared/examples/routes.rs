@@ -1,12 +1,12 @@
 //! Prints the routing table as the deployed gateway declares it, as JSON: each handler's
-//! function, whether it streams, and its routes with every API Gateway path they expand to.
+//! function, the endpoint its `main` runs, whether it streams, and its routes with every API Gateway path they expand to.
 //! `tests/infra` checks `infra/template.yaml` against it.
 //!
 //!     cargo run -q -p shared --example routes
 
 use serde_json::{Value, json};
 use shared::api::routes::gateway_routes;
-use shared::api::{DEFAULT_VIEWER_COUNTRY_HEADER, Handler};
+use shared::api::{DEFAULT_VIEWER_COUNTRY_HEADER, Handler, endpoint_name};
 use shared::lambda::VIEWER_AUTHORIZATION;
 
 fn main() {
@@ -28,6 +28,7 @@ fn main() {
             json!({
                 "function": handler.function_name(),
                 "handler": format!("{handler:?}"),
+                "endpoint": endpoint_name(handler),
                 "streams": handler.streams(),
                 "routes": routes,
             })

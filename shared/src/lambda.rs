@@ -15,7 +15,7 @@ use lambda_http::Request;
 use tracing_subscriber::EnvFilter;
 
 use crate::api::{
-    self, App, Body, DEFAULT_VIEWER_COUNTRY_HEADER, ErrorContext, Handler, error_response, routes,
+    self, App, Body, DEFAULT_VIEWER_COUNTRY_HEADER, Endpoint, ErrorContext, error_response,
 };
 use crate::blobs::S3Blobs;
 use crate::error::Error;
@@ -250,40 +250,29 @@ fn store(config: FunctionConfig, sdk: &SdkConfig) -> Arc<dyn Store> {
     ))
 }
 
-/// Answers a request for `handler`'s function behind API Gateway, buffered.
+/// Answers a request for `endpoint`'s function behind API Gateway, buffered.
 pub async fn answer(
     app: &App,
-    handler: Handler,
+    endpoint: Endpoint,
     request: Request,
 ) -> Result<Response<lambda_http::Body>, Infallible> {
-    let response = answer_for(app, handler, request).await;
+    let response = answer_for(app, endpoint, request).await;
     Ok(into_buffered(response, app).await)
 }
 
-/// Answers a request for `handler`'s function behind a streaming function URL: the body goes
+/// Answers a request for `endpoint`'s function behind a streaming function URL: the body goes
 /// out chunk by chunk as the handler makes it.
 pub async fn answer_streamed(
     app: &App,
-    handler: Handler,
+    endpoint: Endpoint,
     request: Request,
 ) -> Result<Response<Body>, Infallible> {
-    Ok(answer_for(app, handler, request).await)
+    Ok(answer_for(app, endpoint, request).await)
 }
 
-async fn answer_for(app: &App, handler: Handler, mut request: Request) -> Response<Body> {
+async fn answer_for(app: &App, endpoint: Endpoint, mut request: Request) -> Response<Body> {
     restore_viewer_authorization(&mut request);
-    if let Ok(matched) = routes::find(request.method(), request.uri().path())
-        && matched.handler != handler
-    {
-        tracing::warn!(
-            function = handler.function_name(),
-            route_of = matched.handler.function_name(),
-            path = request.uri().path(),
-            "refused a request routed to the wrong function"
-        );
-        return error_answer(app, Error::NoSuchRoute, request.method());
-    }
-    api::handle(app, request).await
+    api::handle_endpoint(app, endpoint, request).await
 }
 
 fn restore_viewer_authorization(request: &mut Request) {
@@ -338,6 +327,7 @@ mod tests {
     use http::StatusCode;
 
     use super::*;
+    use crate::api::endpoints;
     use crate::store::SqliteStore;
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
@@ -503,7 +493,7 @@ mod tests {
         let (app, _dir) = local_app();
         let response = answer(
             &app,
-            Handler::AgentHarnesses,
+            endpoints::AGENT_HARNESSES,
             request(Method::GET, "/api/agent-harnesses"),
         )
         .await
@@ -516,7 +506,7 @@ mod tests {
         let (app, _dir) = local_app();
         let response = answer(
             &app,
-            Handler::WhoAmI,
+            endpoints::WHOAMI,
             request(Method::GET, "/api/agent-harnesses"),
         )
         .await
@@ -536,7 +526,7 @@ mod tests {
         let (app, _dir) = local_app();
         let response = answer(
             &app,
-            Handler::WhoAmI,
+            endpoints::WHOAMI,
             request(Method::HEAD, "/api/models/org/m"),
         )
         .await
@@ -550,7 +540,7 @@ mod tests {
         let (app, _dir) = local_app();
         let unknown = answer(
             &app,
-            Handler::WhoAmI,
+            endpoints::WHOAMI,
             request(Method::GET, "/nowhere/at/all/x"),
         )
         .await
@@ -558,7 +548,7 @@ mod tests {
         assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
         let wrong_method = answer(
             &app,
-            Handler::WhoAmI,
+            endpoints::WHOAMI,
             request(Method::POST, "/api/whoami-v2"),
         )
         .await
@@ -571,7 +561,7 @@ mod tests {
         let (app, _dir) = local_app();
         let response = answer_streamed(
             &app,
-            Handler::ResolveFile,
+            endpoints::RESOLVE_FILE,
             request(Method::GET, "/api/agent-harnesses"),
         )
         .await
@@ -591,7 +581,7 @@ mod tests {
             VIEWER_AUTHORIZATION,
             HeaderValue::from_static("Bearer hf_not_a_known_token_at_all"),
         );
-        let response = answer(&app, Handler::WhoAmI, signed).await.unwrap();
+        let response = answer(&app, endpoints::WHOAMI, signed).await.unwrap();
         // The bearer token was read (and is unknown), not CloudFront's signature.
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(

@@ -2,6 +2,7 @@
 
 import fnmatch
 import json
+import re
 import tomllib
 
 from conftest import ROOT
@@ -172,6 +173,13 @@ def test_every_function_binary_is_a_workspace_crate_and_every_crate_is_deployed(
         assert [b["name"] for b in manifest["bin"]] == [binary]
     crates = {p.parent.name for p in (ROOT / "functions").glob("*/Cargo.toml")}
     assert crates == binaries
+
+
+def test_each_route_function_runs_its_own_handlers_endpoint_only(routing_table):
+    for function in routing_table["functions"]:
+        main = (ROOT / "functions" / function["function"] / "src" / "main.rs").read_text()
+        used = set(re.findall(r"endpoints::([A-Z_]+)", main))
+        assert used == {function["endpoint"]}, function["function"]
 
 
 def test_the_stream_filter_names_the_attributes_the_consumer_reads(template):

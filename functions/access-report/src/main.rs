@@ -2,7 +2,7 @@
 //! Streamed, through a function URL in `RESPONSE_STREAM` mode: API Gateway would buffer it.
 
 use lambda_http::{Error, service_fn};
-use shared::api::Handler;
+use shared::api::endpoints;
 use shared::lambda;
 
 #[tokio::main]
@@ -10,7 +10,7 @@ async fn main() -> Result<(), Error> {
     lambda::init_tracing();
     let app = lambda::app_from_env().await?;
     lambda_http::run_with_streaming_response(service_fn(|request| {
-        lambda::answer_streamed(&app, Handler::AccessReport, request)
+        lambda::answer_streamed(&app, endpoints::ACCESS_REPORT, request)
     }))
     .await
 }

@@ -1,7 +1,7 @@
 //! GET /api/{type}/{repo}/auth-check: the gate's answer.
 
 use lambda_http::{Error, service_fn};
-use shared::api::Handler;
+use shared::api::endpoints;
 use shared::lambda;
 
 #[tokio::main]
@@ -9,7 +9,7 @@ async fn main() -> Result<(), Error> {
     lambda::init_tracing();
     let app = lambda::app_from_env().await?;
     lambda_http::run(service_fn(|request| {
-        lambda::answer(&app, Handler::AuthCheck, request)
+        lambda::answer(&app, endpoints::AUTH_CHECK, request)
     }))
     .await
 }

@@ -4,7 +4,7 @@
 //! presigned URL of the blob in S3 (`BLOB_BUCKET`).
 
 use lambda_http::{Error, service_fn};
-use shared::api::Handler;
+use shared::api::endpoints;
 use shared::lambda;
 
 #[tokio::main]
@@ -12,7 +12,7 @@ async fn main() -> Result<(), Error> {
     lambda::init_tracing();
     let app = lambda::app_with_blobs_from_env().await?;
     lambda_http::run_with_streaming_response(service_fn(|request| {
-        lambda::answer_streamed(&app, Handler::ResolveFile, request)
+        lambda::answer_streamed(&app, endpoints::RESOLVE_FILE, request)
     }))
     .await
 }

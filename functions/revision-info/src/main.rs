@@ -2,7 +2,7 @@
 //! snapshot_download starts from).
 
 use lambda_http::{Error, service_fn};
-use shared::api::Handler;
+use shared::api::endpoints;
 use shared::lambda;
 
 #[tokio::main]
@@ -10,7 +10,7 @@ async fn main() -> Result<(), Error> {
     lambda::init_tracing();
     let app = lambda::app_from_env().await?;
     lambda_http::run(service_fn(|request| {
-        lambda::answer(&app, Handler::RevisionInfo, request)
+        lambda::answer(&app, endpoints::REVISION_INFO, request)
     }))
     .await
 }

@@ -1,7 +1,7 @@
 //! PUT /api/{type}/{repo}/settings: gating, visibility and notifications.
 
 use lambda_http::{Error, service_fn};
-use shared::api::Handler;
+use shared::api::endpoints;
 use shared::lambda;
 
 #[tokio::main]
@@ -9,7 +9,7 @@ async fn main() -> Result<(), Error> {
     lambda::init_tracing();
     let app = lambda::app_from_env().await?;
     lambda_http::run(service_fn(|request| {
-        lambda::answer(&app, Handler::UpdateSettings, request)
+        lambda::answer(&app, endpoints::UPDATE_SETTINGS, request)
     }))
     .await
 }

@@ -16,6 +16,7 @@ use lambda_http::Request;
 pub use body::Body;
 pub use error::{ErrorContext, error_response};
 pub(crate) use error::{describe, header_value};
+pub use handlers::{Endpoint, endpoint_name, endpoints};
 pub(crate) use json::{authorization, content_type, query};
 pub use routes::{Handler, ROUTES, Route, RouteMatch};
 
@@ -70,8 +71,41 @@ impl Exchange<'_> {
     }
 }
 
-/// Answers one request: routes it and runs its handler. Never fails: errors are answers.
+/// Answers one request: routes it and runs its handler, any of the table's (the local server).
+/// Never fails: errors are answers.
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
+    respond(app, request, |exchange, matched| {
+        Box::pin(handlers::run(exchange, matched))
+    })
+    .await
+}
+
+/// Answers one request for one endpoint (a Lambda function, which links only its own
+/// handler): a path routed to another handler is refused as no route of this function's.
+pub async fn handle_endpoint(app: &App, endpoint: Endpoint, request: Request) -> Response<Body> {
+    respond(app, request, move |exchange, matched| {
+        if matched.handler == endpoint.handler {
+            return (endpoint.run)(exchange, matched);
+        }
+        tracing::warn!(
+            function = endpoint.handler.function_name(),
+            route_of = matched.handler.function_name(),
+            path = exchange.request.uri().path(),
+            "refused a request routed to the wrong function"
+        );
+        Box::pin(std::future::ready(Err(Error::NoSuchRoute)))
+    })
+    .await
+}
+
+async fn respond(
+    app: &App,
+    request: Request,
+    run: impl for<'a> FnOnce(
+        &'a Exchange<'a>,
+        RouteMatch,
+    ) -> futures::future::BoxFuture<'a, Result<Response<Body>>>,
+) -> Response<Body> {
     let head = request.method() == Method::HEAD;
     let exchange = Exchange {
         app,
@@ -79,7 +113,10 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
         request: &request,
     };
     let answer = match routes::find(request.method(), request.uri().path()) {
-        Ok(matched) => handle_route(&exchange, matched).await,
+        Ok(_) if exchange.request.body().len() > MAX_BODY_BYTES => Err(Error::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        }),
+        Ok(matched) => run(&exchange, matched).await,
         Err(error) => Err(error),
     };
     let mut response = answer.unwrap_or_else(|error| {
@@ -93,16 +130,6 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
         *response.body_mut() = Body::empty();
     }
     response
-}
-
-/// Runs the handler of an already matched route.
-pub async fn handle_route(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Response<Body>> {
-    if exchange.request.body().len() > MAX_BODY_BYTES {
-        return Err(Error::PayloadTooLarge {
-            limit: MAX_BODY_BYTES,
-        });
-    }
-    handlers::run(exchange, matched).await
 }
 
 /// The base URL clients reach this server at: configured, or from `Host` (and

@@ -17,22 +17,37 @@ use lambda_http::Request;
 pub(crate) use repo_page::ask_access;
 pub use session::SessionKey;
 
-use crate::api::{Body, Exchange, Handler, RouteMatch};
+use crate::api::{Body, Exchange, RouteMatch};
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};
 use crate::service::identity::{Credentials, authenticate};
 use session::{CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS, cookie, new_csrf_cookie, set_cookie};
 
-/// Answers a page route: a page, a redirect, or an error page; never JSON.
-pub(crate) async fn run(exchange: &Exchange<'_>, matched: RouteMatch) -> Response<Body> {
+/// `/login` and `/logout`: a page, a redirect, or an error page; never JSON.
+pub(crate) async fn sign_in_page(exchange: &Exchange<'_>, _: RouteMatch) -> Result<Response<Body>> {
     let mut visit = Visit::start(exchange);
-    let answer = match matched.handler {
-        Handler::SignIn => sign_in::run(&mut visit).await,
-        Handler::RepoPage => repo_page::run(&mut visit, &matched).await,
-        Handler::RepoSettings => settings::run(&mut visit, &matched).await,
-        other => unreachable!("{other:?} is not a page handler"),
-    };
-    visit.answer(answer)
+    let answer = sign_in::run(&mut visit).await;
+    Ok(visit.answer(answer))
+}
+
+/// The repo page.
+pub(crate) async fn repo_page(
+    exchange: &Exchange<'_>,
+    matched: RouteMatch,
+) -> Result<Response<Body>> {
+    let mut visit = Visit::start(exchange);
+    let answer = repo_page::run(&mut visit, &matched).await;
+    Ok(visit.answer(answer))
+}
+
+/// The owners' pages.
+pub(crate) async fn settings_page(
+    exchange: &Exchange<'_>,
+    matched: RouteMatch,
+) -> Result<Response<Body>> {
+    let mut visit = Visit::start(exchange);
+    let answer = settings::run(&mut visit, &matched).await;
+    Ok(visit.answer(answer))
 }
 
 /// The credentials of a browser's session cookie, for the API's and the content's GETs (a
