@@ -698,6 +698,24 @@ async fn every_api_operation_makes_exactly_the_dynamodb_calls_in_its_table() {
     )
     .await;
 
+    // Pages: the same reads as the API's calls on a repo, and a page of requests.
+    h.check(get("sign-in page", "/login", None)).await;
+    h.check(
+        get("repo page, owner", "/org/manual", owner).calls(&[(GET, 1), (BATCH, 1), (QUERY, 1)], 3),
+    )
+    .await;
+    h.check(get("settings page", "/org/manual/settings", owner).calls(&[(GET, 1), (BATCH, 1)], 2))
+        .await;
+    h.check(
+        get(
+            "requests page, pending",
+            "/org/manual/settings/requests/pending",
+            owner,
+        )
+        .calls(&[(GET, 1), (BATCH, 1), (QUERY, 1)], 3),
+    )
+    .await;
+
     // Seeded, plus the grant to gina; rafael's request was withdrawn.
     let total = PENDING + ACCEPTED + REJECTED + 1;
     let report = h
