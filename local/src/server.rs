@@ -64,8 +64,10 @@ fn session_key(data_dir: &Path) -> Result<SessionKey, Box<dyn std::error::Error>
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let secret = SessionKey::new_secret();
             let temp = data_dir.join("session.key.tmp");
-            write_private(&temp, &secret)?;
-            std::fs::rename(&temp, &path)?;
+            std::fs::create_dir_all(data_dir)
+                .and_then(|()| write_private(&temp, &secret))
+                .and_then(|()| std::fs::rename(&temp, &path))
+                .map_err(|e| format!("writing {}: {e}", path.display()))?;
             Ok(SessionKey::from_secret(&secret)?)
         }
         Err(error) => Err(format!("reading {}: {error}", path.display()).into()),
@@ -376,5 +378,27 @@ mod tests {
         }
         let reopened = SqliteStore::open(dir.path()).unwrap();
         assert!(reopened.is_empty().await.unwrap());
+    }
+
+    #[test]
+    fn the_session_key_is_made_once_kept_private_and_read_again_after_a_restart() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("fresh");
+        session_key(&data_dir).unwrap();
+        let file = data_dir.join("session.key");
+        let secret = std::fs::read(&file).unwrap();
+        assert_eq!(secret.len(), 32);
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        session_key(&data_dir).unwrap();
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            secret,
+            "kept across restarts"
+        );
+        std::fs::write(&file, b"short").unwrap();
+        let error = session_key(&data_dir).err().unwrap().to_string();
+        assert!(error.contains("session.key"), "{error}");
     }
 }
