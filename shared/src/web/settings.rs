@@ -29,7 +29,7 @@ pub(super) async fn run(visit: &mut Visit<'_>, matched: &RouteMatch) -> Result<R
         None
     };
     let credentials = visit.caller().await?;
-    let on_requests = matched.pattern.ends_with("/requests") || matched.status.is_some();
+    let on_requests = matched.pattern.contains("/settings/requests");
     match (form, on_requests) {
         (Some(form), true) => review(visit, credentials, repo, &form).await,
         (None, true) => {
@@ -332,9 +332,19 @@ async fn review(
     repo: &RepoRef,
     form: &Form,
 ) -> Result<Response<Body>> {
-    let user = form.get("user").unwrap_or("").trim();
-    let user = Name::parse(user)
-        .map_err(|e| Error::BadRequest(format!("'{}' is not a user name: {e}", excerpt(user))))?;
+    let text = form.get("user").unwrap_or("").trim();
+    let user = match Name::parse(text) {
+        Ok(user) => user,
+        // Who is asking is checked before what they sent, as everywhere else.
+        Err(error) => {
+            let view = visible_repo(visit.store(), credentials, repo).await?;
+            view.require_manager()?;
+            let shown: String = text.chars().take(100).collect();
+            return Err(Error::BadRequest(format!(
+                "'{shown}' is not a user name: {error}"
+            )));
+        }
+    };
     let target = RequestTarget::User(user.clone());
     let (view, found) = visible_repo_and_target(visit.store(), credentials, repo, &target).await?;
     let reviewer = view.require_manager()?;
@@ -371,8 +381,4 @@ async fn review(
         repo.web_path(),
         back_to.as_str()
     ))
-}
-
-fn excerpt(text: &str) -> String {
-    text.chars().take(100).collect()
 }

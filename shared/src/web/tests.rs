@@ -479,6 +479,16 @@ async fn only_managers_open_the_owner_pages() {
     assert!(stranger.html.contains("You need write access"));
     let requests = browser.get("/org/gated/settings/requests/pending").await;
     assert_eq!(requests.status, StatusCode::FORBIDDEN);
+    for user in ["alice", "not a name!"] {
+        let review = browser
+            .submit(
+                "/org/gated",
+                "/org/gated/settings/requests",
+                &[("user", user), ("action", "accepted")],
+            )
+            .await;
+        assert_eq!(review.status, StatusCode::FORBIDDEN, "{user}");
+    }
     let mut reader = self::browser().await;
     reader.sign_in(OWNER_READ).await;
     let read_only = reader.get("/org/gated/settings").await;
