@@ -172,9 +172,9 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
     app(config, &sdk)
 }
 
-/// The app of a function that reads files: [`app_from_env`]'s, with the S3 bucket of file
-/// blobs named by `BLOB_BUCKET`. The edge worker redirects downloads to presigned URLs of it;
-/// the repo page reads the README from it. No other function builds the S3 client.
+/// The edge worker's app: [`app_from_env`]'s, with the S3 bucket of file blobs named by
+/// `BLOB_BUCKET`, whose presigned URLs downloads redirect to. Only the edge worker calls it,
+/// so no other function carries the S3 client.
 pub async fn app_with_blobs_from_env() -> Result<App, ConfigError> {
     let config = FunctionConfig::from_env()?;
     let bucket = config

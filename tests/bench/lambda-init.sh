@@ -114,6 +114,7 @@ ddb_answers || { echo "DynamoDB Local does not answer at $AWS_ENDPOINT_URL_DYNAM
 
 # ---------------------------------------------------------------- the table and its data
 CURSOR_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+SESSION_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 admin() { "$GATEHOUSE" --data-dir "$WORK/data" --store dynamodb --table "$TABLE" --cursor-key "$CURSOR_KEY" "$@"; }
 echo "== table $TABLE: an owner with a write token, a requester with a read token, a grantee, a gated manual repo $REPO with a README"
 TABLE_CREATED=1
@@ -131,7 +132,7 @@ admin repo readme "$REPO" "$WORK/README.md" >/dev/null
 # same table, so the events that change state go round: within one round (functions in
 # alphabetical order) the requester asks (pending), reads their request, and withdraws it; the
 # owner grants the grantee access (-> accepted) and then moves the request back to pending.
-export OUT TABLE CURSOR_KEY OWNER_TOKEN READ_TOKEN REPO
+export OUT TABLE CURSOR_KEY SESSION_KEY OWNER_TOKEN READ_TOKEN REPO
 python3 - "$WORK/cases.json" "${functions[@]}" <<'PY'
 import json, os, sys
 out, names = sys.argv[1], sys.argv[2:]
@@ -186,6 +187,12 @@ events = {
     "list-tree": http("GET", f"{api}/tree/main", owner),
     "own-request": http("GET", f"{requests}/me", reader),
     "repo-info": http("GET", api, reader),
+    "repo-page": http("GET", f"/{repo}", owner),
+    "repo-settings": http("GET", f"/{repo}/settings", owner),
+    # Its init, and an empty batch: the events it publishes go to EventBridge, not measured here.
+    "request-changes": {"event": {"Records": []}, "expect": {"json": {"batchItemFailures": []}},
+                        "env": {"EVENT_BUS": "lambda-init-bench"}},
+    "sign-in": http("GET", "/login"),
     "revision-info": http("GET", f"{api}/revision/main", owner),
     "stream-alerts": {"event": {"Records": [stream_record]}, "expect": {"json": {"batchItemFailures": []}}},
     "update-settings": http("PUT", f"{api}/settings", owner, {"gated": "manual"}),
@@ -202,7 +209,13 @@ env.update({
     "AWS_SESSION_TOKEN": "bench-session-token",  # Lambda's role credentials have one
     "TABLE_NAME": e["TABLE"],
     "CURSOR_KEY": e["CURSOR_KEY"],
+    "SESSION_KEY": e["SESSION_KEY"],
+    # The notification functions' (the template sets them on those alone; the others ignore them).
+    "MAIL_FROM": "gatehouse <noreply@example.com>",
+    "PUBLIC_URL": "https://hub.example.com",
 })
+if e.get("AWS_ENDPOINT_URL"):
+    env["AWS_ENDPOINT_URL"] = e["AWS_ENDPOINT_URL"]  # moto, for SES
 empty = {"name": "empty-function", "binary": f"{bin_dir}/empty-function",
          "http": {"method": "GET", "path": "/api/whoami-v2", "headers": reader},
          "expect": {"echo": True}}
