@@ -19,7 +19,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from support import EP, OWNER_W, ROOT, WEB_M, email, tok
@@ -81,10 +81,21 @@ def screenshot(driver: WebDriver, name: str) -> None:
 
 
 def click_and_load(driver: WebDriver, element) -> None:
-    """Clicks what loads a new page, and waits until it has."""
+    """Clicks what loads a new page, and waits until it has: the old page's root is gone (asked
+    mid-navigation, Chromium may answer with any error about it, not only a stale one) and the
+    new one is loaded."""
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+
+    def left(_: WebDriver) -> bool:
+        try:
+            page.tag_name
+        except WebDriverException:
+            return True
+        return False
+
+    WebDriverWait(driver, 10).until(left)
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def sign_in(driver: WebDriver, token: str, page: str) -> None:
