@@ -151,23 +151,6 @@ def http(method, path, headers=None, body=None, query=""):
         spec["query"] = query
     return {"http": spec, "expect": {"status": 200}}
 
-stream_record = {
-    "eventID": "1", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
-    "awsRegion": "us-east-1",
-    "dynamodb": {
-        "ApproximateCreationDateTime": 1767225600.0,
-        "Keys": {"PK": {"S": f"REPO#model#{repo}"}, "SK": {"S": "REQUEST#requester"}},
-        "NewImage": {
-            "PK": {"S": f"REPO#model#{repo}"}, "SK": {"S": "REQUEST#requester"},
-            "kind": {"S": "request"}, "status": {"S": "pending"},
-            "notificationsMode": {"S": "real-time"}, "repoType": {"S": "model"},
-            "repoId": {"S": repo}, "user": {"S": "requester"},
-            "requestId": {"S": "65f1c0ffee0000000000beef"}, "version": {"N": "1"},
-        },
-        "SequenceNumber": "111", "SizeBytes": 26, "StreamViewType": "NEW_IMAGE",
-    },
-    "eventSourceARN": f"arn:aws:dynamodb:us-east-1:123456789012:table/{e['TABLE']}/stream/2026-01-01T00:00:00.000",
-}
 events = {
     "access-report": http("GET", f"{requests}/report", owner, query="format=csv"),
     "agent-harnesses": http("GET", "/api/agent-harnesses"),
@@ -194,7 +177,8 @@ events = {
                         "env": {"EVENT_BUS": "lambda-init-bench"}},
     "sign-in": http("GET", "/login"),
     "revision-info": http("GET", f"{api}/revision/main", owner),
-    "stream-alerts": {"event": {"Records": [stream_record]}, "expect": {"json": {"batchItemFailures": []}}},
+    # Its init, and an empty batch: an alert's mail goes to SES, not measured here.
+    "stream-alerts": {"event": {"Records": []}, "expect": {"json": {"batchItemFailures": []}}},
     "update-settings": http("PUT", f"{api}/settings", owner, {"gated": "manual"}),
     "whoami": http("GET", "/api/whoami-v2", reader),
     "withdraw-request": http("POST", f"{requests}/cancel", reader),
