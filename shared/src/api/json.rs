@@ -52,6 +52,28 @@ pub fn query(request: &Request) -> Result<Vec<(String, String)>> {
         .map_err(|_| Error::BadRequest("The query string is malformed".into()))
 }
 
+/// Whether a body is a form post, as browsers send them.
+pub fn is_form(request: &Request) -> bool {
+    content_type(request).as_deref() == Some("application/x-www-form-urlencoded")
+}
+
+/// A form post's fields, in order; a malformed body is a 400.
+pub fn form_pairs(request: &Request) -> Result<Vec<(String, String)>> {
+    serde_urlencoded::from_bytes(request.body().as_ref())
+        .map_err(|_| Error::BadRequest("The form body is malformed".into()))
+}
+
+/// A redirect after a successful post (303), so reloading the page does not post again.
+pub fn see_other(location: &str) -> Result<Response<Body>> {
+    let location = http::HeaderValue::from_str(location)
+        .map_err(|_| Error::BadRequest("That page cannot be linked to".into()))?;
+    Ok(Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(http::header::LOCATION, location)
+        .body(Body::empty())
+        .expect("a redirect is valid"))
+}
+
 pub fn query_value(pairs: &[(String, String)], key: &str) -> Option<String> {
     pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
 }

@@ -17,7 +17,7 @@ pub use body::Body;
 pub use error::{ErrorContext, error_response};
 pub(crate) use error::{describe, header_value};
 pub use handlers::{Endpoint, endpoint_name, endpoints};
-pub(crate) use json::{authorization, content_type, query};
+pub(crate) use json::{authorization, form_pairs, is_form, query, query_value, see_other};
 pub use routes::{Handler, ROUTES, Route, RouteMatch};
 
 use crate::blobs::BlobStore;

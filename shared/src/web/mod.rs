@@ -293,15 +293,12 @@ struct Form(Vec<(String, String)>);
 
 impl Form {
     fn read(request: &Request) -> Result<Form> {
-        let content_type = crate::api::content_type(request);
-        if content_type.as_deref() != Some("application/x-www-form-urlencoded") {
+        if !crate::api::is_form(request) {
             return Err(Error::UnsupportedMediaType(
                 "A form must be posted as application/x-www-form-urlencoded".into(),
             ));
         }
-        serde_urlencoded::from_bytes(request.body().as_ref())
-            .map(Form)
-            .map_err(|_| Error::BadRequest("The form body is malformed".into()))
+        crate::api::form_pairs(request).map(Form)
     }
 
     fn get(&self, name: &str) -> Option<&str> {
@@ -310,17 +307,6 @@ impl Form {
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_str())
     }
-}
-
-/// A redirect after a successful post, so reloading the page does not post again.
-fn see_other(location: &str) -> Result<Response<Body>> {
-    let location = HeaderValue::from_str(location)
-        .map_err(|_| Error::BadRequest("That page cannot be linked to".into()))?;
-    Ok(Response::builder()
-        .status(StatusCode::SEE_OTHER)
-        .header(header::LOCATION, location)
-        .body(Body::empty())
-        .expect("a redirect is valid"))
 }
 
 /// `next` if it is a path of this site, else `/`: a sign-in link must not send anyone away.
@@ -346,11 +332,6 @@ fn sign_in_url(next: &str) -> String {
 
 fn url_encoded(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-/// The query string's pairs; a malformed query is a 400.
-fn query(request: &Request) -> Result<Vec<(String, String)>> {
-    crate::api::query(request)
 }
 
 /// Around every page: its title, who is signed in, and the sign-in and sign-out forms.

@@ -8,8 +8,8 @@ use http::{Method, Response, StatusCode};
 use serde_json::{Map, Value};
 
 use super::markdown::to_safe_html;
-use super::{Chrome, Form, Visit, see_other};
-use crate::api::{Body, Exchange, RouteMatch};
+use super::{Chrome, Form, Visit};
+use crate::api::{Body, Exchange, RouteMatch, see_other};
 use crate::card::{AnswerErrors, FieldKind, GateCard, countries, default_button_content};
 use crate::domain::{Denial, RepoRef, RepoRole, RequestStatus};
 use crate::error::{Error, Result};
@@ -52,19 +52,18 @@ async fn ask(visit: &mut Visit<'_>, repo: &RepoRef) -> Result<Response<Body>> {
     let country = visit.exchange.viewer_country();
     match access::ask(visit.store(), viewer, &view, country, &submitted).await {
         Ok(_) => see_other(&repo.web_path()),
-        Err(Error::InvalidAnswers(errors)) => {
-            let (status, _, _) = crate::api::describe(
-                &Error::InvalidAnswers(errors.clone()),
-                &visit.exchange.base_url,
-            );
+        Err(error) => {
+            let Error::InvalidAnswers(errors) = &error else {
+                return Err(error);
+            };
+            let (status, _, _) = crate::api::describe(&error, &visit.exchange.base_url);
             let refused = Refused {
                 submitted: &submitted,
-                errors: &errors,
+                errors,
             };
             let page = RepoPage::build(visit, &view, Some(refused)).await?;
             visit.page(status, &page)
         }
-        Err(error) => Err(error),
     }
 }
 
@@ -188,9 +187,15 @@ impl RepoPage {
         let country = visit.exchange.viewer_country();
         let readable = view.require_content_access(country);
         // The card is shown to everyone who may see the repo, as on the Hub; only the files
-        // are behind the gate.
-        let all_files = visit.store().files(repo).await?;
-        let readme_html = readme(visit, &all_files).await?;
+        // are behind the gate. Without a blob store there is no README to show, so the files
+        // are read only for those who may list them.
+        let blobs = visit.exchange.app.blobs.as_ref();
+        let all_files = if readable.is_ok() || blobs.is_some() {
+            visit.store().files(repo).await?
+        } else {
+            Vec::new()
+        };
+        let readme_html = readme(blobs, &all_files).await?;
         let files = readable.is_ok().then_some(all_files);
         let gate = if view.repo.gate.is_gated() {
             Some(gate(visit, view, readable.err(), refused))
@@ -371,8 +376,11 @@ fn gate_form(
 }
 
 /// The README's Markdown below its front matter, rendered safely; `None` without one.
-async fn readme(visit: &Visit<'_>, files: &[FileEntry]) -> Result<Option<String>> {
-    let Some(blobs) = visit.exchange.app.blobs.as_ref() else {
+async fn readme(
+    blobs: Option<&std::sync::Arc<dyn crate::blobs::BlobStore>>,
+    files: &[FileEntry],
+) -> Result<Option<String>> {
+    let Some(blobs) = blobs else {
         return Ok(None);
     };
     let Some(file) = files.iter().find(|file| file.path == "README.md") else {

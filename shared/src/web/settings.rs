@@ -6,8 +6,8 @@ use askama::Template;
 use http::{Method, Response, StatusCode};
 use serde_json::{Map, Value, json};
 
-use super::{Chrome, Form, Visit, query, see_other, url_encoded};
-use crate::api::{Body, RouteMatch};
+use super::{Chrome, Form, Visit, url_encoded};
+use crate::api::{Body, RouteMatch, query, query_value, see_other};
 use crate::domain::{GateMode, Name, NotificationsMode, RepoRef, RequestStatus, RequestTarget};
 use crate::error::{Error, Result};
 use crate::service::access::{self, RequestLines};
@@ -276,11 +276,7 @@ async fn requests_tab(
 ) -> Result<Response<Body>> {
     let repo = view.repo_ref();
     let gated = view.repo.gate.is_gated();
-    let pairs = query(visit.request())?;
-    let cursor = pairs
-        .iter()
-        .find(|(key, _)| key == "cursor")
-        .map(|(_, value)| Cursor::from_client(value));
+    let cursor = query_value(&query(visit.request())?, "cursor").map(|c| Cursor::from_client(&c));
     let page = visit
         .store()
         .list_requests(repo, Some(status), cursor.as_ref(), PAGE_SIZE)

@@ -3,8 +3,9 @@
 use askama::Template;
 use http::{Method, Response, StatusCode};
 
-use super::{Chrome, Form, Visit, local_path, query, see_other};
+use super::{Chrome, Form, Visit, local_path};
 use crate::api::Body;
+use crate::api::{query, query_value, see_other};
 use crate::domain::TokenSecret;
 use crate::error::Result;
 use crate::service::identity::Credentials;
@@ -23,12 +24,8 @@ pub(super) async fn run(visit: &mut Visit<'_>) -> Result<Response<Body>> {
         (Method::POST, "/logout") => sign_out(visit),
         (Method::POST, _) => sign_in(visit).await,
         _ => {
-            let pairs = query(visit.request())?;
-            let next = pairs
-                .iter()
-                .find(|(key, _)| key == "next")
-                .map(|(_, v)| v.as_str());
-            show(visit, StatusCode::OK, local_path(next), None)
+            let next = query_value(&query(visit.request())?, "next");
+            show(visit, StatusCode::OK, local_path(next.as_deref()), None)
         }
     }
 }

@@ -9,7 +9,7 @@ mod requests;
 use futures::future::BoxFuture;
 use http::Response;
 
-use super::json::authorization;
+use super::json::{authorization, is_form};
 use super::{Body, Exchange, Handler, RouteMatch};
 use crate::domain::RepoRef;
 use crate::error::Result;
@@ -204,7 +204,7 @@ async fn access_report(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<R
 /// with its errors. Anyone else gets the API's answer.
 async fn ask_access(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Response<Body>> {
     let request = exchange.request;
-    if authorization(request)?.is_none() && requests::is_form(request) {
+    if authorization(request)?.is_none() && is_form(request) {
         return Ok(crate::web::ask_access(exchange, repo(&matched)).await);
     }
     requests::ask(&repo_call(exchange, &matched).await?).await

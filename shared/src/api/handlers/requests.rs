@@ -1,8 +1,8 @@
-use http::{Response, StatusCode};
+use http::Response;
 use serde_json::{Map, Value, json};
 
 use super::RepoCall;
-use crate::api::json::{content_type, json_object, ok_json, query, query_value};
+use crate::api::json::{form_pairs, is_form, json_object, ok_json, query, query_value, see_other};
 use crate::api::{Body, Exchange};
 use crate::domain::{AccessRequest, Name, ObjectId, RepoRef, RequestStatus, RequestTarget};
 use crate::error::{Error, Result};
@@ -189,11 +189,6 @@ pub async fn withdraw(call: &RepoCall<'_>) -> Result<Response<Body>> {
     ok_json(&json!({ "ok": true }))
 }
 
-/// Whether a body is a form post, as browsers send them.
-pub fn is_form(request: &lambda_http::Request) -> bool {
-    content_type(request).as_deref() == Some("application/x-www-form-urlencoded")
-}
-
 /// `POST /{repo}/ask-access` with a token: JSON `{"fields": {...}}` from scripts, answered
 /// with the request; or a form post, answered with a redirect to the repo page. (A browser
 /// signed in with a session posts the gate's form to `web::ask_access` instead.)
@@ -202,18 +197,14 @@ pub async fn ask(call: &RepoCall<'_>) -> Result<Response<Body>> {
     let request = call.exchange.request;
     let form = is_form(request);
     let answers = if form {
-        form_answers(request.body().as_ref())?
+        form_answers(request)?
     } else {
         json_answers(request)?
     };
     let country = call.exchange.viewer_country();
     let created = access::ask(call.store(), viewer, &call.view, country, &answers).await?;
     if form {
-        return Ok(Response::builder()
-            .status(StatusCode::SEE_OTHER)
-            .header(http::header::LOCATION, call.repo().web_path())
-            .body(Body::empty())
-            .expect("a redirect is valid"));
+        return see_other(&call.repo().web_path());
     }
     ok_json(&request_json(&created))
 }
@@ -231,10 +222,8 @@ fn json_answers(request: &lambda_http::Request) -> Result<Map<String, Value>> {
 }
 
 /// A form post: each pair is a field label and its answer.
-fn form_answers(body: &[u8]) -> Result<Map<String, Value>> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-        .map_err(|_| Error::BadRequest("The form body is malformed".into()))?;
-    Ok(pairs
+fn form_answers(request: &lambda_http::Request) -> Result<Map<String, Value>> {
+    Ok(form_pairs(request)?
         .into_iter()
         .map(|(label, answer)| (label, Value::String(answer)))
         .collect())
