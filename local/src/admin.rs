@@ -86,7 +86,7 @@ pub enum RepoCommand {
         #[arg(long = "type", default_value = "model")]
         repo_type: RepoType,
     },
-    /// Add a file, or every file under a folder, to main: a new commit for each 99 files.
+    /// Add a file, or every file under a folder, to main: a new commit for each 98 files.
     Upload {
         id: RepoId,
         /// A file, or a folder whose files keep their paths below it (`.git` is left out).
@@ -310,6 +310,9 @@ fn files_to_upload(
     for (path, _) in &files {
         RepoPath::parse(path).map_err(|e| format!("{path}: {e}"))?;
     }
+    // README.md is the one file a commit may refuse for what it holds (its card), so it goes
+    // in the first commit: a refusal then comes before anything has landed.
+    files.sort_by_key(|(path, _)| path != "README.md");
     Ok(files)
 }
 
@@ -355,6 +358,13 @@ mod tests {
         assert_eq!(files[1].1, dir.path().join("weights/a.bin"));
         let under = files_to_upload(dir.path(), Some("/sub/")).unwrap();
         assert_eq!(paths(&under)[0], "sub/config.json");
+    }
+
+    #[test]
+    fn the_readme_goes_first_so_a_refused_card_stops_the_upload_before_any_commit() {
+        let dir = folder(&["a.bin", "README.md", "z/README.md"]);
+        let files = files_to_upload(dir.path(), None).unwrap();
+        assert_eq!(paths(&files), ["README.md", "a.bin", "z/README.md"]);
     }
 
     #[test]

@@ -130,6 +130,9 @@ def test_a_requester_asks_the_owner_accepts_and_the_requester_downloads(open_bro
     assert requester.find_element(By.ID, "gate-heading").text == "Ask for the web model"
     assert requester.title != "pwned", "the card's script and the prompt's handler must not run"
     assert requester.find_element(By.CSS_SELECTOR, ".card strong").text == "license"
+    # The card's body, rendered on commit: on the DynamoDB store as on AWS, with no blob read.
+    card = requester.find_element(By.CSS_SELECTOR, "section.card")
+    assert card.find_element(By.TAG_NAME, "h1").text == "Web model"
     contact = requester.find_element(By.CSS_SELECTOR, "dl.contact").text
     assert "wendy" in contact and "Wendy <b>Web</b>" in contact and email("wendy") in contact
     screenshot(requester, "gate")

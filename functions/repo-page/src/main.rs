@@ -1,6 +1,6 @@
-//! GET /{repo} (and /datasets/…, /spaces/…): the repo page with its files and the gate;
-//! POST /{repo}/withdraw-request. It has no blob store, so it shows no README body
-//! (BENCHMARKS.md, section 4: with the S3 client it would pass the 8 MiB size target).
+//! GET /{repo} (and /datasets/…, /spaces/…): the repo page with its card, its files and the
+//! gate; POST /{repo}/withdraw-request. The card's HTML was rendered on commit and is read with
+//! the repo, so it needs no blob store.
 
 use lambda_http::{Error, service_fn};
 use shared::api::endpoints;

@@ -44,7 +44,7 @@ pub struct App {
     /// `extra_gated_eu_disallowed`.
     pub viewer_country_header: HeaderName,
     /// File content; `None` in a function that serves none (every function but the edge
-    /// worker and the repo page, which shows the README).
+    /// worker).
     pub blobs: Option<Arc<dyn BlobStore>>,
     /// Signs browser sessions and the CSRF tokens of their forms.
     pub session_key: SessionKey,

@@ -15,6 +15,7 @@ mod answers;
 mod countries;
 mod error;
 mod gate;
+mod markdown;
 mod yaml;
 
 pub use answers::{AnswerErrors, FieldError};
@@ -22,6 +23,9 @@ pub use countries::countries;
 pub use error::{CardError, FieldProblem, TextProblem};
 pub use gate::{
     Field, FieldKind, GateCard, SelectOption, default_button_content, eu_disallowed_in,
+};
+pub use markdown::{
+    MAX_PROMPT_HTML_BYTES, MAX_README_HTML_BYTES, PromptTooLarge, render_readme,
 };
 pub use yaml::{front_matter, parse_front_matter, readme_body};
 

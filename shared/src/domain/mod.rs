@@ -17,7 +17,8 @@ pub use country::Country;
 pub use gate::{CallerAccess, Decision, Denial, GateInput, decide};
 pub use ids::ObjectId;
 pub use repo::{
-    GateMode, NotificationsMode, Repo, RepoId, RepoIdError, RepoRef, RepoType, Visibility,
+    GateMode, NotificationsMode, ReadmeBody, ReadmeHtml, Repo, RepoId, RepoIdError, RepoRef,
+    RepoType, Visibility,
 };
 pub use request::{
     AccessRequest, AlreadyInStatus, Answers, AuditAction, AuditRecord, Contact, RequestState,

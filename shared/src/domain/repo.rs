@@ -341,6 +341,26 @@ pub struct Repo {
     pub last_modified: Timestamp,
 }
 
+/// A README as the repo page shows it: its Markdown rendered to safe HTML once, when a commit
+/// changes README.md, so no page has to read the blob or carry a Markdown renderer.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReadmeHtml {
+    /// What follows the front matter.
+    pub body: ReadmeBody,
+    /// The gate card's `extra_gated_prompt`, when the card reads.
+    pub prompt: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum ReadmeBody {
+    /// Nothing below the front matter.
+    #[default]
+    Empty,
+    Html(String),
+    /// Too large to keep with the repo: the page points to the file instead.
+    TooLarge,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,10 +2,13 @@
 
 use crate::domain::{
     AccessRequest, CallerAccess, Country, Decision, GateInput, Name, OrgRole, Organization,
-    RepoPath, RepoRef, RepoRole, RequestTarget, TokenRole, TokenSecret, User, decide, repo_role,
+    ReadmeHtml, RepoPath, RepoRef, RepoRole, RequestTarget, TokenRole, TokenSecret, User, decide,
+    repo_role,
 };
 use crate::error::{Error, Result};
-use crate::store::{Account, ContextRead, FileEntry, Store, TargetRecords, TokenRecord};
+use crate::store::{
+    Account, ContextRead, FileEntry, RepoContext, Store, TargetRecords, TokenRecord,
+};
 
 /// A bearer token that names a stored token: who the caller says they are. Their user is read
 /// with what the call reads next (the repo's context, or their account), and a token whose
@@ -193,9 +196,9 @@ pub async fn visible_repo(
     credentials: Option<Credentials>,
     repo: &RepoRef,
 ) -> Result<RepoView> {
-    read_view(store, credentials, repo, None, None)
+    read_view(store, credentials, repo, ContextRead::default())
         .await
-        .map(|(view, _, _)| view)
+        .map(|(view, _)| view)
 }
 
 /// [`visible_repo`], and in the same read the request a reviewer names (by its user, with the
@@ -206,9 +209,13 @@ pub async fn visible_repo_and_target(
     repo: &RepoRef,
     target: &RequestTarget,
 ) -> Result<(RepoView, TargetRecords)> {
-    read_view(store, credentials, repo, Some(target), None)
+    let wanted = ContextRead {
+        target: Some(target),
+        ..ContextRead::default()
+    };
+    read_view(store, credentials, repo, wanted)
         .await
-        .map(|(view, target, _)| (view, target))
+        .map(|(view, context)| (view, context.target))
 }
 
 /// [`visible_repo`], and in the same read the file of `main` at `path`, if there is one.
@@ -218,25 +225,44 @@ pub async fn visible_repo_and_file(
     repo: &RepoRef,
     path: &RepoPath,
 ) -> Result<(RepoView, Option<FileEntry>)> {
-    read_view(store, credentials, repo, None, Some(path))
+    let wanted = ContextRead {
+        file: Some(path.as_str()),
+        ..ContextRead::default()
+    };
+    read_view(store, credentials, repo, wanted)
         .await
-        .map(|(view, _, file)| (view, file))
+        .map(|(view, context)| (view, context.file))
 }
 
+/// [`visible_repo`], and in the same read the README's HTML, if a commit brought one.
+pub async fn visible_repo_and_readme(
+    store: &dyn Store,
+    credentials: Option<Credentials>,
+    repo: &RepoRef,
+) -> Result<(RepoView, Option<ReadmeHtml>)> {
+    let wanted = ContextRead {
+        readme_html: true,
+        ..ContextRead::default()
+    };
+    read_view(store, credentials, repo, wanted)
+        .await
+        .map(|(view, context)| (view, context.readme_html))
+}
+
+/// The repo as the caller may see it, and the rest of what `wanted` names, read with it (the
+/// caller read is the credentials').
 async fn read_view(
     store: &dyn Store,
     credentials: Option<Credentials>,
     repo: &RepoRef,
-    target: Option<&RequestTarget>,
-    file: Option<&RepoPath>,
-) -> Result<(RepoView, TargetRecords, Option<FileEntry>)> {
+    wanted: ContextRead<'_>,
+) -> Result<(RepoView, RepoContext)> {
     let read = ContextRead {
         caller: credentials.as_ref().map(Credentials::name),
-        target,
-        file: file.map(RepoPath::as_str),
+        ..wanted
     };
-    let context = store.repo_context(repo, read).await?;
-    let caller = match (credentials, context.caller) {
+    let mut context = store.repo_context(repo, read).await?;
+    let caller = match (credentials, context.caller.take()) {
         (Some(credentials), Some(records)) => Some((
             credentials.caller(records.user),
             records.membership,
@@ -248,7 +274,7 @@ async fn read_view(
     };
     let anonymous = caller.is_none();
     let not_found = || Error::RepoNotFound { anonymous };
-    let Some(found) = context.repo else {
+    let Some(found) = context.repo.take() else {
         return Err(not_found());
     };
     let viewer = caller.map(|(caller, membership, request)| Viewer {
@@ -263,5 +289,5 @@ async fn read_view(
     if view.repo.visibility.is_private() && view.role().is_none() {
         return Err(not_found());
     }
-    Ok((view, context.target, context.file))
+    Ok((view, context))
 }

@@ -11,11 +11,11 @@ use crate::domain::{
     Email, GateMode, Name, NotificationsMode, Repo, RepoPath, RepoRef, Timestamp, Visibility,
 };
 use crate::error::{Error, Result};
-use crate::store::{FileEntry, NewCommit, SettingsUpdate, Store, StoreError};
+use crate::store::{FileEntry, NewCommit, ReadmeUpdate, SettingsUpdate, Store, StoreError};
 
 /// The most files one commit may add or replace: a commit is one transaction, and DynamoDB's
-/// hold 100 items, one of them the repo itself.
-pub const MAX_FILES_PER_COMMIT: usize = 99;
+/// hold 100 items, two of them the repo itself and its README's HTML.
+pub const MAX_FILES_PER_COMMIT: usize = 98;
 
 /// What a new repo starts with.
 #[derive(Debug, Clone)]
@@ -76,8 +76,8 @@ pub async fn create_repo(store: &dyn Store, new: NewRepo) -> Result<Repo> {
     Ok(repo)
 }
 
-/// Adds or replaces files on `main` in one new commit. A README.md brings its front matter
-/// along.
+/// Adds or replaces files on `main` in one new commit. A README.md brings its front matter and
+/// its HTML along.
 pub async fn commit_files(
     store: &dyn Store,
     blobs: &dyn BlobStore,
@@ -88,10 +88,7 @@ pub async fn commit_files(
         .repo(repo)
         .await?
         .ok_or_else(|| Error::NotFound(format!("{repo} not found")))?;
-    let CheckedCommit {
-        entries,
-        front_matter,
-    } = check_commit(&files)?;
+    let CheckedCommit { entries, readme } = check_commit(&files)?;
     for ((_, bytes), entry) in files.into_iter().zip(&entries) {
         blobs.put(&entry.sha256, bytes).await?;
     }
@@ -99,21 +96,22 @@ pub async fn commit_files(
     let commit = NewCommit {
         sha: commit_id(Some(&current.sha), &repo.to_string(), &entries, at),
         files: entries,
-        front_matter,
+        readme,
         at,
     };
     Ok(store.commit(repo, &commit).await?)
 }
 
-/// The files of a commit that may be made: each one's entry, and the README's front matter.
+/// The files of a commit that may be made: each one's entry, and what the repo keeps of the
+/// README.
 pub struct CheckedCommit {
     pub entries: Vec<FileEntry>,
-    /// `Some` when the commit changes README.md: its front matter, if it has one.
-    pub front_matter: Option<Option<String>>,
+    /// `Some` when the commit changes README.md.
+    pub readme: Option<ReadmeUpdate>,
 }
 
 /// Checks the files of a commit without writing anything: how many, their paths, and the
-/// README's front matter.
+/// README's front matter and HTML.
 pub fn check_commit(files: &[(String, Bytes)]) -> Result<CheckedCommit> {
     if files.len() > MAX_FILES_PER_COMMIT {
         return Err(Error::BadRequest(format!(
@@ -121,7 +119,7 @@ pub fn check_commit(files: &[(String, Bytes)]) -> Result<CheckedCommit> {
         )));
     }
     let mut entries = Vec::with_capacity(files.len());
-    let mut front_matter = None;
+    let mut readme = None;
     for (path, bytes) in files {
         RepoPath::parse(path).map_err(|e| Error::BadRequest(e.to_string()))?;
         if path == "README.md" {
@@ -136,14 +134,16 @@ pub fn check_commit(files: &[(String, Bytes)]) -> Result<CheckedCommit> {
                     crate::card::MAX_FRONT_MATTER_BYTES
                 )));
             }
-            front_matter = Some(yaml.map(str::to_owned));
+            let html =
+                crate::card::render_readme(text).map_err(|e| Error::BadRequest(e.to_string()))?;
+            readme = Some(ReadmeUpdate {
+                front_matter: yaml.map(str::to_owned),
+                html,
+            });
         }
         entries.push(file_entry(path, bytes));
     }
-    Ok(CheckedCommit {
-        entries,
-        front_matter,
-    })
+    Ok(CheckedCommit { entries, readme })
 }
 
 /// A file's metadata: size, git blob sha1 (its ETag on the Hub) and SHA-256.

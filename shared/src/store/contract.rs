@@ -5,13 +5,14 @@
 
 use crate::domain::{
     AccessRequest, Answers, AuditAction, AuditRecord, Contact, Day, Email, GateMode, Name,
-    NotificationsMode, ObjectId, OrgRole, Organization, Repo, RepoId, RepoRef, RepoType,
-    RequestState, RequestStatus, RequestTarget, Timestamp, TokenRole, TokenSecret, User,
-    Visibility,
+    NotificationsMode, ObjectId, OrgRole, Organization, ReadmeBody, ReadmeHtml, Repo, RepoId,
+    RepoRef, RepoType, RequestState, RequestStatus, RequestTarget, Timestamp, TokenRole,
+    TokenSecret, User, Visibility,
 };
 use crate::store::{
     Account, CallerRecords, ContextRead, Cursor, FileEntry, MAX_PAGE_SIZE, MAX_RECORD_BYTES,
-    NewCommit, RepoContext, SettingsUpdate, Store, StoreError, TargetRecords, TokenRecord,
+    NewCommit, ReadmeUpdate, RepoContext, SettingsUpdate, Store, StoreError, TargetRecords,
+    TokenRecord,
 };
 
 /// Expands to one `#[tokio::test]` per contract case, each on a store of its own.
@@ -44,7 +45,7 @@ macro_rules! store_contract_tests {
             a_dataset_and_a_model_with_the_same_id_are_distinct,
             a_settings_update_changes_only_what_it_names,
             a_commit_adds_and_replaces_files_and_moves_main,
-            a_commit_sets_keeps_or_clears_the_front_matter,
+            a_commit_sets_keeps_or_replaces_the_readme,
             a_repo_context_without_a_caller_is_the_repo_alone,
             a_repo_context_holds_a_callers_record_without_membership_or_request,
             a_repo_context_holds_the_role_of_a_member_of_the_owning_organization,
@@ -651,7 +652,7 @@ pub async fn a_commit_adds_and_replaces_files_and_moves_main<S: Store>(store: S)
             file("README.md", 1),
             file("config.json", 2),
         ],
-        front_matter: None,
+        readme: None,
         at: at(10),
     };
     let after_first = store.commit(&m, &first).await.expect("commit");
@@ -676,7 +677,7 @@ pub async fn a_commit_adds_and_replaces_files_and_moves_main<S: Store>(store: S)
     let second = NewCommit {
         sha: "2".repeat(40),
         files: vec![file("config.json", 20), file("a.txt", 4)],
-        front_matter: None,
+        readme: None,
         at: at(20),
     };
     let after_second = store.commit(&m, &second).await.unwrap();
@@ -703,26 +704,61 @@ pub async fn a_commit_adds_and_replaces_files_and_moves_main<S: Store>(store: S)
     assert!(store.files(&model("acme/none")).await.unwrap().is_empty());
 }
 
-pub async fn a_commit_sets_keeps_or_clears_the_front_matter<S: Store>(store: S) {
+pub async fn a_commit_sets_keeps_or_replaces_the_readme<S: Store>(store: S) {
     let m = model("acme/m");
     given_repo(&store, &m).await;
-    let commit = |n: u8, front_matter: Option<Option<&str>>| NewCommit {
+    let commit = |n: u8, readme: Option<ReadmeUpdate>| NewCommit {
         sha: n.to_string().repeat(40),
         files: vec![file("README.md", n.into())],
-        front_matter: front_matter.map(|f| f.map(str::to_owned)),
+        readme,
         at: at(n.into()),
     };
+    let readme_of = |repo: &RepoRef| {
+        let (store, repo) = (&store, repo.clone());
+        async move {
+            let read = ContextRead {
+                readme_html: true,
+                ..ContextRead::default()
+            };
+            store.repo_context(&repo, read).await.unwrap().readme_html
+        }
+    };
+    let first = ReadmeUpdate {
+        front_matter: Some("gated: manual\n".into()),
+        html: ReadmeHtml {
+            body: ReadmeBody::Html("<h1>M</h1>".into()),
+            prompt: Some("<p>Agree</p>".into()),
+        },
+    };
 
+    assert_eq!(readme_of(&m).await, None);
     let set = store
-        .commit(&m, &commit(1, Some(Some("gated: manual\n"))))
+        .commit(&m, &commit(1, Some(first.clone())))
         .await
         .unwrap();
     assert_eq!(set.front_matter.as_deref(), Some("gated: manual\n"));
+    assert_eq!(readme_of(&m).await, Some(first.html.clone()));
+    let unasked = store
+        .repo_context(&m, ContextRead::default())
+        .await
+        .unwrap();
+    assert_eq!(unasked.readme_html, None, "read only when asked for");
+
     let kept = store.commit(&m, &commit(2, None)).await.unwrap();
     assert_eq!(kept.front_matter.as_deref(), Some("gated: manual\n"));
-    let cleared = store.commit(&m, &commit(3, Some(None))).await.unwrap();
-    assert_eq!(cleared.front_matter, None);
-    assert_eq!(store.repo(&m).await.unwrap(), Some(cleared));
+    assert_eq!(readme_of(&m).await, Some(first.html));
+
+    for body in [ReadmeBody::TooLarge, ReadmeBody::Empty] {
+        let html = ReadmeHtml { body, prompt: None };
+        let replaced = ReadmeUpdate {
+            front_matter: None,
+            html: html.clone(),
+        };
+        let cleared = store.commit(&m, &commit(3, Some(replaced))).await.unwrap();
+        assert_eq!(cleared.front_matter, None);
+        assert_eq!(store.repo(&m).await.unwrap(), Some(cleared));
+        assert_eq!(readme_of(&m).await, Some(html));
+    }
 }
 
 // ---- what a call on a repo reads --------------------------------------------------------
@@ -768,6 +804,7 @@ pub async fn a_repo_context_without_a_caller_is_the_repo_alone<S: Store>(store: 
             caller: None,
             target: TargetRecords::default(),
             file: None,
+            readme_html: None,
         }
     );
 }
@@ -861,6 +898,7 @@ pub async fn a_repo_context_of_a_missing_repo_still_holds_the_callers_record<S: 
             }),
             target: TargetRecords::default(),
             file: None,
+            readme_html: None,
         }
     );
     let anonymous = store.repo_context(&missing, ContextRead::default()).await;
@@ -883,7 +921,7 @@ pub async fn a_repo_context_holds_the_named_file_of_main<S: Store>(store: S) {
     let commit = NewCommit {
         sha: "1".repeat(40),
         files: vec![file("config.json", 2), file("weights/model.bin", 3)],
-        front_matter: None,
+        readme: None,
         at: at(10),
     };
     store.commit(&m, &commit).await.expect("commit");
@@ -896,6 +934,7 @@ pub async fn a_repo_context_holds_the_named_file_of_main<S: Store>(store: S) {
                 caller: caller.as_ref(),
                 target: None,
                 file: Some(&path),
+                readme_html: false,
             };
             store.repo_context(&repo, read).await.unwrap()
         }
@@ -939,6 +978,7 @@ pub async fn a_repo_context_holds_the_target_named_by_user_or_by_id<S: Store>(st
                 caller: Some(&caller),
                 target: Some(&target),
                 file: None,
+                readme_html: false,
             };
             let context = store.repo_context(&repo, read).await.unwrap();
             (context.caller.expect("the caller"), context.target)

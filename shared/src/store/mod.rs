@@ -28,8 +28,8 @@ use async_trait::async_trait;
 
 use crate::domain::{
     AccessRequest, AuditRecord, Day, Email, GateMode, Member, Name, NotificationsMode, ObjectId,
-    OrgRole, Organization, Repo, RepoRef, RequestStatus, RequestTarget, Timestamp, TokenDigest,
-    TokenRole, User, Visibility,
+    OrgRole, Organization, ReadmeHtml, Repo, RepoRef, RequestStatus, RequestTarget, Timestamp,
+    TokenDigest, TokenRole, User, Visibility,
 };
 
 pub use cursor::Cursor;
@@ -150,6 +150,8 @@ pub struct ContextRead<'a> {
     pub target: Option<&'a RequestTarget>,
     /// A file of `main`, by its path (a download).
     pub file: Option<&'a str>,
+    /// The README's HTML (a page).
+    pub readme_html: bool,
 }
 
 /// A repo and what one call on it needs, read together.
@@ -163,6 +165,8 @@ pub struct RepoContext {
     pub target: TargetRecords,
     /// The file named, if `main` has it.
     pub file: Option<FileEntry>,
+    /// The README's HTML, when asked for and the repo has one.
+    pub readme_html: Option<ReadmeHtml>,
 }
 
 impl RepoContext {
@@ -180,6 +184,7 @@ impl RepoContext {
                 request: None,
             },
             file: None,
+            readme_html: None,
         }
     }
 }
@@ -209,9 +214,17 @@ pub struct TargetRecords {
 pub struct NewCommit {
     pub sha: String,
     pub files: Vec<FileEntry>,
-    /// `Some` when the commit changes README.md: its new front matter, if it has one.
-    pub front_matter: Option<Option<String>>,
+    /// `Some` when the commit changes README.md.
+    pub readme: Option<ReadmeUpdate>,
     pub at: Timestamp,
+}
+
+/// What the repo keeps of a README.md a commit brings, besides the file: the front matter the
+/// gate reads, and the HTML the repo page shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReadmeUpdate {
+    pub front_matter: Option<String>,
+    pub html: ReadmeHtml,
 }
 
 #[async_trait]

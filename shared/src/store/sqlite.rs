@@ -19,8 +19,8 @@ use rusqlite::{
 use tokio::sync::Semaphore;
 
 use self::rows::{
-    AUDIT_COLUMNS, FILE_COLUMNS, ORGANIZATION_COLUMNS, REPO_COLUMNS, REQUEST_COLUMNS,
-    TOKEN_COLUMNS, USER_COLUMNS,
+    AUDIT_COLUMNS, FILE_COLUMNS, ORGANIZATION_COLUMNS, README_COLUMNS, REPO_COLUMNS,
+    REQUEST_COLUMNS, TOKEN_COLUMNS, USER_COLUMNS,
 };
 use super::{
     Account, CallerRecords, ContextRead, Cursor, FileEntry, MAX_PAGE_SIZE, MAX_RECORD_BYTES,
@@ -29,7 +29,8 @@ use super::{
 };
 use crate::domain::{
     AccessRequest, AuditRecord, Day, Email, Member, Name, NotificationsMode, ObjectId, OrgRole,
-    Organization, Repo, RepoRef, RequestStatus, RequestTarget, Timestamp, TokenDigest, User,
+    Organization, ReadmeHtml, Repo, RepoRef, RequestStatus, RequestTarget, Timestamp, TokenDigest,
+    User,
 };
 
 const FILE_NAME: &str = "gatehouse.sqlite3";
@@ -456,6 +457,17 @@ fn select_file(db: &Connection, repo: &RepoRef, path: &str) -> StoreResult<Optio
         .optional()?)
 }
 
+fn select_readme_html(db: &Connection, repo: &RepoRef) -> StoreResult<Option<ReadmeHtml>> {
+    let sql = format!("SELECT {README_COLUMNS} FROM readmes WHERE repo_type = ?1 AND repo_id = ?2");
+    Ok(db
+        .prepare_cached(&sql)?
+        .query_row(
+            params![repo.repo_type.as_str(), repo.id.to_string()],
+            rows::readme_html,
+        )
+        .optional()?)
+}
+
 fn select_request_by_id(
     db: &Connection,
     repo: &RepoRef,
@@ -759,6 +771,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<RepoContext> {
         let (repo, caller, target) = (repo.clone(), read.caller.cloned(), read.target.cloned());
         let file = read.file.map(str::to_owned);
+        let readme_html = read.readme_html;
         self.point_read(move |db| {
             // One read transaction: every statement sees the same snapshot.
             let tx = db.unchecked_transaction()?;
@@ -797,11 +810,17 @@ impl Store for SqliteStore {
                 Some(path) => select_file(&tx, &repo, &path)?,
                 None => None,
             };
+            let readme_html = if readme_html {
+                select_readme_html(&tx, &repo)?
+            } else {
+                None
+            };
             Ok(RepoContext {
                 repo: Some(stored),
                 caller,
                 target,
                 file,
+                readme_html,
             })
         })
         .await
@@ -853,8 +872,8 @@ impl Store for SqliteStore {
                         repo_id,
                         commit.sha,
                         commit.at.millis(),
-                        commit.front_matter.is_some(),
-                        commit.front_matter.flatten(),
+                        commit.readme.is_some(),
+                        commit.readme.as_ref().and_then(|r| r.front_matter.as_deref()),
                     ],
                     rows::repo,
                 )
@@ -873,6 +892,22 @@ impl Store for SqliteStore {
                     rows::int(file.size, "file size")?,
                     file.oid,
                     file.sha256,
+                ])?;
+            }
+            if let Some(readme) = &commit.readme {
+                let (body_html, body_too_large) = rows::readme_body_columns(&readme.html.body);
+                tx.prepare_cached(&format!(
+                    "INSERT INTO readmes (repo_type, repo_id, {README_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (repo_type, repo_id) DO UPDATE
+                     SET body_html = excluded.body_html, body_too_large = excluded.body_too_large,
+                         prompt_html = excluded.prompt_html"
+                ))?
+                .execute(params![
+                    repo_type,
+                    repo_id,
+                    body_html,
+                    body_too_large,
+                    readme.html.prompt,
                 ])?;
             }
             Ok(updated)

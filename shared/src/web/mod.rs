@@ -4,7 +4,6 @@
 //! They call the same use cases of `service` as the JSON API; only their input (a session
 //! cookie, form posts carrying a CSRF token) and their output (HTML) differ.
 
-mod markdown;
 mod repo_page;
 pub mod session;
 mod settings;

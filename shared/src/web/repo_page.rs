@@ -3,22 +3,18 @@
 //! posts to `/{repo}/ask-access`, the API's route, through the same validation.
 
 use askama::Template;
-use futures::TryStreamExt;
 use http::{Method, Response, StatusCode};
 use serde_json::{Map, Value};
 
-use super::markdown::to_safe_html;
 use super::{Chrome, Form, Visit};
 use crate::api::{Body, Exchange, RouteMatch, see_other};
 use crate::card::{AnswerErrors, FieldKind, GateCard, countries, default_button_content};
-use crate::domain::{Denial, RepoRef, RepoRole, RequestStatus};
+use crate::domain::{Denial, ReadmeBody, ReadmeHtml, RepoRef, RepoRole, RequestStatus};
 use crate::error::{Error, Result};
 use crate::service::access;
-use crate::service::identity::{RepoView, visible_repo};
+use crate::service::identity::{RepoView, visible_repo, visible_repo_and_readme};
 use crate::store::FileEntry;
 
-/// READMEs larger than this are not shown on the page (they can still be downloaded).
-const MAX_README_BYTES: u64 = 512 * 1024;
 /// The most files the page lists.
 const MAX_LISTED_FILES: usize = 1000;
 
@@ -28,8 +24,8 @@ pub(super) async fn run(visit: &mut Visit<'_>, matched: &RouteMatch) -> Result<R
         return withdraw(visit, repo).await;
     }
     let credentials = visit.caller().await?;
-    let view = visible_repo(visit.store(), credentials, repo).await?;
-    let page = RepoPage::build(visit, &view, None).await?;
+    let (view, readme) = visible_repo_and_readme(visit.store(), credentials, repo).await?;
+    let page = RepoPage::build(visit, &view, readme, None).await?;
     visit.page(StatusCode::OK, &page)
 }
 
@@ -45,7 +41,7 @@ async fn ask(visit: &mut Visit<'_>, repo: &RepoRef) -> Result<Response<Body>> {
     let form = Form::read(visit.request())?;
     visit.check_form(&form)?;
     let credentials = visit.caller().await?;
-    let view = visible_repo(visit.store(), credentials, repo).await?;
+    let (view, readme) = visible_repo_and_readme(visit.store(), credentials, repo).await?;
     let viewer = view.require_viewer()?;
     let card = access::gate_card(&view)?;
     let submitted = answers_of(&card, &form);
@@ -61,7 +57,7 @@ async fn ask(visit: &mut Visit<'_>, repo: &RepoRef) -> Result<Response<Body>> {
                 submitted: &submitted,
                 errors,
             };
-            let page = RepoPage::build(visit, &view, Some(refused)).await?;
+            let page = RepoPage::build(visit, &view, readme, Some(refused)).await?;
             visit.page(status, &page)
         }
     }
@@ -110,7 +106,7 @@ struct RepoPage {
     gated: bool,
     /// The settings page, for those with write access to the repo.
     settings_path: Option<String>,
-    readme_html: Option<String>,
+    readme: ReadmeBody,
     /// The files, for those the gate lets in.
     files: Option<Vec<FileRow>>,
     more_files: usize,
@@ -152,7 +148,7 @@ enum GateState {
 
 struct GateForm {
     description: Option<String>,
-    prompt_html: Option<String>,
+    prompt: Option<Prompt>,
     username: String,
     fullname: String,
     email: String,
@@ -160,6 +156,13 @@ struct GateForm {
     /// Errors not about one field.
     errors: Vec<String>,
     button: String,
+}
+
+enum Prompt {
+    Html(String),
+    /// A card committed before READMEs were rendered on commit: shown as plain text until
+    /// the next commit of README.md renders it.
+    Text(String),
 }
 
 struct FieldInput {
@@ -178,27 +181,24 @@ struct Choice {
 }
 
 impl RepoPage {
+    /// The card is shown to everyone who may see the repo, as on the Hub; only the files are
+    /// behind the gate.
     async fn build(
         visit: &Visit<'_>,
         view: &RepoView,
+        readme: Option<ReadmeHtml>,
         refused: Option<Refused<'_>>,
     ) -> Result<RepoPage> {
         let repo = view.repo_ref();
         let country = visit.exchange.viewer_country();
         let readable = view.require_content_access(country);
-        // The card is shown to everyone who may see the repo, as on the Hub; only the files
-        // are behind the gate. Without a blob store there is no README to show, so the files
-        // are read only for those who may list them.
-        let blobs = visit.exchange.app.blobs.as_ref();
-        let all_files = if readable.is_ok() || blobs.is_some() {
-            visit.store().files(repo).await?
-        } else {
-            Vec::new()
+        let files = match readable {
+            Ok(()) => Some(visit.store().files(repo).await?),
+            Err(_) => None,
         };
-        let readme_html = readme(blobs, &all_files).await?;
-        let files = readable.is_ok().then_some(all_files);
+        let ReadmeHtml { body, prompt } = readme.unwrap_or_default();
         let gate = if view.repo.gate.is_gated() {
-            Some(gate(visit, view, readable.err(), refused))
+            Some(gate(visit, view, readable.err(), prompt, refused))
         } else {
             None
         };
@@ -223,7 +223,7 @@ impl RepoPage {
                 .role()
                 .is_some_and(RepoRole::can_write)
                 .then(|| format!("{}/settings", repo.web_path())),
-            readme_html,
+            readme: body,
             more_files: files
                 .as_ref()
                 .map_or(0, |f| f.len().saturating_sub(MAX_LISTED_FILES)),
@@ -237,6 +237,7 @@ fn gate(
     visit: &Visit<'_>,
     view: &RepoView,
     refusal: Option<Error>,
+    prompt_html: Option<String>,
     refused: Option<Refused<'_>>,
 ) -> Gate {
     let card = access::gate_card(view);
@@ -273,7 +274,9 @@ fn gate(
                 },
             },
             None => match card {
-                Ok(card) => GateState::Form(Box::new(gate_form(viewer, &card, refused))),
+                Ok(card) => {
+                    GateState::Form(Box::new(gate_form(viewer, &card, prompt_html, refused)))
+                }
                 Err(error) => GateState::Broken {
                     message: error.to_string(),
                 },
@@ -286,6 +289,7 @@ fn gate(
 fn gate_form(
     viewer: &crate::service::identity::Viewer,
     card: &GateCard,
+    prompt_html: Option<String>,
     refused: Option<Refused<'_>>,
 ) -> GateForm {
     let user = &viewer.caller.user;
@@ -359,7 +363,9 @@ fn gate_form(
         .unwrap_or_default();
     GateForm {
         description: card.description.clone(),
-        prompt_html: card.prompt.as_deref().map(to_safe_html),
+        prompt: prompt_html
+            .map(Prompt::Html)
+            .or_else(|| card.prompt.clone().map(Prompt::Text)),
         username: user.name.to_string(),
         fullname: user.fullname.clone(),
         email: user
@@ -373,32 +379,6 @@ fn gate_form(
             .clone()
             .unwrap_or_else(|| default_button_content().to_owned()),
     }
-}
-
-/// The README's Markdown below its front matter, rendered safely; `None` without one.
-async fn readme(
-    blobs: Option<&std::sync::Arc<dyn crate::blobs::BlobStore>>,
-    files: &[FileEntry],
-) -> Result<Option<String>> {
-    let Some(blobs) = blobs else {
-        return Ok(None);
-    };
-    let Some(file) = files.iter().find(|file| file.path == "README.md") else {
-        return Ok(None);
-    };
-    if file.size > MAX_README_BYTES {
-        return Ok(Some(
-            "<p><em>The README is too large to show here; download it instead.</em></p>".into(),
-        ));
-    }
-    let chunks: Vec<bytes::Bytes> = blobs
-        .read(&file.sha256, 0..file.size)
-        .await?
-        .try_collect()
-        .await
-        .map_err(|e| crate::store::StoreError::Backend(format!("reading the README: {e}")))?;
-    let text = String::from_utf8_lossy(&chunks.concat()).into_owned();
-    Ok(Some(to_safe_html(crate::card::readme_body(&text))))
 }
 
 fn file_row(repo: &RepoRef, file: &FileEntry) -> FileRow {

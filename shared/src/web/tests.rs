@@ -189,8 +189,7 @@ impl Browser {
                 &repo,
                 crate::store::ContextRead {
                     caller: Some(&Name::parse(user).unwrap()),
-                    target: None,
-                    file: None,
+                    ..Default::default()
                 },
             )
             .await
@@ -304,6 +303,38 @@ async fn the_gate_offers_every_field_type_and_renders_the_prompt_and_card_inert(
         "the card is shown before access, as on the Hub"
     );
     assert!(!html.contains("config.json"), "no files before access");
+}
+
+#[tokio::test]
+async fn the_repo_page_shows_the_card_without_a_blob_store_as_on_aws() {
+    let mut browser = browser().await;
+    browser.app.blobs = None;
+    browser.sign_in(ALICE).await;
+    let html = browser.get("/org/gated").await.html;
+    assert!(html.contains("<h1>The model"), "{html}");
+    assert!(html.contains("<b>license</b>"), "{html}");
+}
+
+#[tokio::test]
+async fn a_card_kept_without_its_html_shows_its_prompt_as_plain_text() {
+    let mut browser = browser().await;
+    let repo = RepoRef::new(RepoType::Model, RepoId::parse("org/gated").unwrap());
+    let stored = browser.app.store.repo(&repo).await.unwrap().unwrap();
+    let commit = crate::store::NewCommit {
+        sha: "f".repeat(40),
+        files: Vec::new(),
+        readme: Some(crate::store::ReadmeUpdate {
+            front_matter: stored.front_matter,
+            html: crate::domain::ReadmeHtml::default(),
+        }),
+        at: crate::domain::Timestamp::now(),
+    };
+    browser.app.store.commit(&repo, &commit).await.unwrap();
+    browser.sign_in(ALICE).await;
+    let html = browser.get("/org/gated").await.html;
+    assert!(html.contains(r#"<p class="prompt-text">Read the "#), "{html}");
+    assert!(!html.contains("<b>license</b>") && !html.contains("<script"), "{html}");
+    assert!(!html.contains("<h1>The model"), "{html}");
 }
 
 #[tokio::test]

@@ -11,8 +11,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::keys::{self, GSI1, GSI2, GSI3, GSI4, PK, SK};
 use crate::domain::{
     AccessRequest, Answers, AuditAction, AuditRecord, Contact, Email, GateMode, Name,
-    NotificationsMode, ObjectId, OrgRole, Organization, Repo, RepoId, RepoRef, RequestState,
-    RequestStatus, Review, Timestamp, TokenDigest, User, Visibility,
+    NotificationsMode, ObjectId, OrgRole, Organization, ReadmeBody, ReadmeHtml, Repo, RepoId,
+    RepoRef, RequestState, RequestStatus, Review, Timestamp, TokenDigest, User, Visibility,
 };
 use crate::store::{FileEntry, StoreError, StoreResult, TokenRecord};
 
@@ -373,6 +373,40 @@ pub(super) fn file_from(item: &Item) -> StoreResult<FileEntry> {
         size: r.int("size")?,
         oid: r.str("oid")?.to_owned(),
         sha256: r.str("sha256")?.to_owned(),
+    })
+}
+
+/// A README's HTML. A body too large to keep has no `body`, and `bodyTooLarge` says so.
+pub(super) fn readme_item(repo: &RepoRef, html: &ReadmeHtml) -> Item {
+    let mut item = key(keys::repo_pk(repo), keys::README_SK);
+    put(&mut item, KIND, s("readme"));
+    match &html.body {
+        ReadmeBody::Empty => {}
+        ReadmeBody::Html(body) => put(&mut item, "body", s(body)),
+        ReadmeBody::TooLarge => put(&mut item, "bodyTooLarge", AttributeValue::Bool(true)),
+    }
+    put_opt(&mut item, "prompt", html.prompt.as_ref().map(s));
+    item
+}
+
+pub(super) fn readme_html_from(item: &Item) -> StoreResult<ReadmeHtml> {
+    let r = Reader::new(item, "README");
+    let body = match (
+        r.opt_str("body")?,
+        r.opt_bool("bodyTooLarge")?.unwrap_or(false),
+    ) {
+        (None, false) => ReadmeBody::Empty,
+        (Some(body), false) => ReadmeBody::Html(body.to_owned()),
+        (None, true) => ReadmeBody::TooLarge,
+        (Some(_), true) => {
+            return Err(StoreError::Backend(
+                "a stored README has HTML for a body too large to keep".into(),
+            ));
+        }
+    };
+    Ok(ReadmeHtml {
+        body,
+        prompt: r.opt_str("prompt")?.map(str::to_owned),
     })
 }
 

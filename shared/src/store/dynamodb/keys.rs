@@ -88,6 +88,9 @@ pub(super) fn repo_pk(repo: &RepoRef) -> String {
 }
 pub(super) const REPO_SK: &str = "REPO";
 
+/// The README's HTML, read only by the repo page, so the repo item stays small.
+pub(super) const README_SK: &str = "README";
+
 pub(super) const FILE_PREFIX: &str = "FILE#";
 pub(super) fn file_sk(path: &str) -> String {
     format!("{FILE_PREFIX}{path}")

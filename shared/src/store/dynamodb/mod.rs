@@ -82,8 +82,8 @@ struct Inner {
 
 impl DynamoStore {
     /// The most files one commit may add or replace: they are written in one transaction
-    /// with the repo item, and a transaction holds at most 100 items.
-    pub const MAX_COMMIT_FILES: usize = items::MAX_TRANSACTION_ITEMS - 1;
+    /// with the repo item and the README's HTML, and a transaction holds at most 100 items.
+    pub const MAX_COMMIT_FILES: usize = items::MAX_TRANSACTION_ITEMS - 2;
 
     pub fn new(client: Client, table: impl Into<String>, cursor_key: CursorKey) -> Self {
         Self {
@@ -1069,6 +1069,9 @@ impl Store for DynamoStore {
         if let Some(path) = read.file {
             wanted.add(&repo_pk, &keys::file_sk(path));
         }
+        if read.readme_html {
+            wanted.add(&repo_pk, keys::README_SK);
+        }
         let found = Found::new(self.batch_get(wanted.keys).await?)?;
 
         let caller_user = match read.caller {
@@ -1133,11 +1136,18 @@ impl Store for DynamoStore {
             .and_then(|path| found.get(&repo_pk, &keys::file_sk(path)))
             .map(items::file_from)
             .transpose()?;
+        let readme_html = read
+            .readme_html
+            .then(|| found.get(&repo_pk, keys::README_SK))
+            .flatten()
+            .map(items::readme_html_from)
+            .transpose()?;
         Ok(RepoContext {
             repo: Some(stored),
             caller,
             target,
             file,
+            readme_html,
         })
     }
 
@@ -1215,6 +1225,15 @@ impl Store for DynamoStore {
                 Ok((item, size))
             })
             .collect::<StoreResult<Vec<_>>>()?;
+        let readme_item = commit
+            .readme
+            .as_ref()
+            .map(|readme| {
+                let item = items::readme_item(repo, &readme.html);
+                let size = check_item(&item, "the README's HTML")?;
+                Ok::<_, StoreError>((item, size))
+            })
+            .transpose()?;
         let pk = keys::repo_pk(repo);
         // Optimistic: read the repo, write the new commit only if nobody wrote the repo
         // since (its revision is unchanged), so the repo returned is exactly what was stored.
@@ -1225,15 +1244,15 @@ impl Store for DynamoStore {
             let (mut updated, revision) = items::repo_from(&item)?;
             updated.sha = commit.sha.clone();
             updated.last_modified = commit.at;
-            if let Some(front_matter) = &commit.front_matter {
-                updated.front_matter = front_matter.clone();
+            if let Some(readme) = &commit.readme {
+                updated.front_matter = readme.front_matter.clone();
             }
             let size = check_item(&items::repo_item(&updated), "the repo")?;
 
             let mut changes = UpdateBuilder::default();
             changes.set("sha", s(&updated.sha));
             changes.set("lastModified", n(updated.last_modified.millis()));
-            if commit.front_matter.is_some() {
+            if commit.readme.is_some() {
                 changes.set_or_remove("frontMatter", updated.front_matter.as_ref().map(s));
             }
             changes.set(REPO_REV, n(revision + 1));
@@ -1246,6 +1265,9 @@ impl Store for DynamoStore {
                 size,
             );
             for (item, size) in &file_items {
+                transaction.push(self.put_action(item.clone(), None)?, *size);
+            }
+            if let Some((item, size)) = &readme_item {
                 transaction.push(self.put_action(item.clone(), None)?, *size);
             }
             match self.transact(transaction).await? {

@@ -704,6 +704,16 @@ async fn every_api_operation_makes_exactly_the_dynamodb_calls_in_its_table() {
         get("repo page, owner", "/org/manual", owner).calls(&[(GET, 1), (BATCH, 1), (QUERY, 1)], 3),
     )
     .await;
+    // The README's HTML comes in the batch; the files only for those the gate lets in.
+    h.check(
+        get(
+            "repo page, requester without access",
+            "/org/manual",
+            Some(REQUESTER),
+        )
+        .calls(&[(GET, 1), (BATCH, 1)], 2),
+    )
+    .await;
     h.check(get("settings page", "/org/manual/settings", owner).calls(&[(GET, 1), (BATCH, 1)], 2))
         .await;
     h.check(

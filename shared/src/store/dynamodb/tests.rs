@@ -792,19 +792,29 @@ async fn writes_over_dynamodb_limits_are_refused_before_the_call_with_a_clear_er
     let commit = NewCommit {
         sha: "2".repeat(40),
         files,
-        front_matter: None,
+        readme: None,
         at: Timestamp::from_millis(2),
     };
     let result = store.commit(&m, &commit).await;
     assert!(
-        matches!(result, Err(StoreError::TooLarge(ref m)) if m.contains("at most 99 files")),
+        matches!(result, Err(StoreError::TooLarge(ref m)) if m.contains("at most 98 files")),
         "{result:?}"
     );
     assert_eq!(store.repo(&m).await.unwrap(), Some(repo(&m)));
 
-    // The most a commit may hold goes through in one transaction.
+    // The most a commit may hold goes through in one transaction: every file, and a README
+    // with the most HTML a repo keeps.
     let mut commit = commit;
     commit.files.truncate(DynamoStore::MAX_COMMIT_FILES);
+    let prompt = "p".repeat(crate::card::MAX_PROMPT_HTML_BYTES);
+    let body = "b".repeat(crate::card::MAX_README_HTML_BYTES - prompt.len());
+    commit.readme = Some(crate::store::ReadmeUpdate {
+        front_matter: Some("x".repeat(crate::card::MAX_FRONT_MATTER_BYTES)),
+        html: crate::domain::ReadmeHtml {
+            body: crate::domain::ReadmeBody::Html(body),
+            prompt: Some(prompt),
+        },
+    });
     store.commit(&m, &commit).await.unwrap();
     assert_eq!(
         store.files(&m).await.unwrap().len(),

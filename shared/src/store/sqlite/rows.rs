@@ -6,8 +6,8 @@ use rusqlite::types::Type;
 
 use crate::domain::{
     AccessRequest, Answers, AuditAction, AuditRecord, Contact, Email, GateMode, Name,
-    NotificationsMode, ObjectId, OrgRole, Organization, Repo, RepoId, RepoRef, RequestState,
-    RequestStatus, Review, Timestamp, TokenDigest, User, Visibility,
+    NotificationsMode, ObjectId, OrgRole, Organization, ReadmeBody, ReadmeHtml, Repo, RepoId,
+    RepoRef, RequestState, RequestStatus, Review, Timestamp, TokenDigest, User, Visibility,
 };
 use crate::store::{FileEntry, StoreError, StoreResult, TokenRecord};
 
@@ -20,6 +20,7 @@ pub(super) const REPO_COLUMNS: &str = "repo_type, repo_id, owner, visibility, ga
      notifications_mode, notifications_email, sha, front_matter, created_at, last_modified, \
      requester_emails";
 pub(super) const FILE_COLUMNS: &str = "path, size, oid, sha256";
+pub(super) const README_COLUMNS: &str = "body_html, body_too_large, prompt_html";
 pub(super) const REQUEST_COLUMNS: &str = "id, repo_type, repo_id, user, fullname, email, \
      answers, status, reviewer, reviewed_at, rejection_reason, created_at, updated_at, version";
 pub(super) const AUDIT_COLUMNS: &str = "request_id, repo_type, repo_id, user, action, actor, \
@@ -149,6 +150,28 @@ pub(super) fn file(row: &Row<'_>) -> rusqlite::Result<FileEntry> {
         size: unsigned(row, 1)?,
         oid: row.get(2)?,
         sha256: row.get(3)?,
+    })
+}
+
+/// The body columns of a README's HTML: body_html, body_too_large.
+pub(super) fn readme_body_columns(body: &ReadmeBody) -> (Option<&str>, bool) {
+    match body {
+        ReadmeBody::Empty => (None, false),
+        ReadmeBody::Html(html) => (Some(html), false),
+        ReadmeBody::TooLarge => (None, true),
+    }
+}
+
+pub(super) fn readme_html(row: &Row<'_>) -> rusqlite::Result<ReadmeHtml> {
+    let body = match (row.get::<_, Option<String>>(0)?, row.get::<_, bool>(1)?) {
+        (None, false) => ReadmeBody::Empty,
+        (Some(html), false) => ReadmeBody::Html(html),
+        (None, true) => ReadmeBody::TooLarge,
+        (Some(_), true) => return Err(inconsistent(0, "HTML for a body too large to keep")),
+    };
+    Ok(ReadmeHtml {
+        body,
+        prompt: row.get(2)?,
     })
 }
 

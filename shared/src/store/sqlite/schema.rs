@@ -137,6 +137,20 @@ const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE repos ADD COLUMN requester_emails INTEGER NOT NULL DEFAULT 1;
     ",
+    // 4: a README's HTML, rendered when a commit brings it, read only by the repo page (so
+    // the repo row every download reads stays small). A body too large to keep has no HTML.
+    "
+    CREATE TABLE readmes (
+        repo_type      TEXT NOT NULL,
+        repo_id        TEXT NOT NULL,
+        body_html      TEXT,
+        body_too_large INTEGER NOT NULL CHECK (body_too_large IN (0, 1)),
+        prompt_html    TEXT,
+        PRIMARY KEY (repo_type, repo_id),
+        FOREIGN KEY (repo_type, repo_id) REFERENCES repos (repo_type, repo_id),
+        CHECK (NOT (body_too_large AND body_html IS NOT NULL))
+    ) STRICT;
+    ",
 ];
 
 /// The schema version this build writes.
