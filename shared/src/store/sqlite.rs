@@ -160,7 +160,7 @@ impl SqliteStore {
         let after = rows::int(position, "feed position")?;
         let limit = rows::int(limit as u64, "feed page")?;
         self.read(move |db| {
-            let tx = db.unchecked_transaction()?;
+            one_snapshot(db, |tx| {
             let last: Option<i64> = tx
                 .prepare_cached(
                     "SELECT max(seq) FROM (SELECT seq FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2)",
@@ -185,6 +185,7 @@ impl SqliteStore {
             })?;
             let found = found.collect::<Result<_, _>>()?;
             Ok((found, last as u64))
+            })
         })
         .await
     }
@@ -279,7 +280,12 @@ impl Inner {
     }
 
     fn put_reader(&self, db: Connection) {
-        // A poisoned pool just loses this connection; the next read opens a new one.
+        // A connection still inside a transaction would serve its old snapshot to every later
+        // read: it is dropped instead. So is one whose pool is poisoned; the next read opens a
+        // new one.
+        if !db.is_autocommit() {
+            return;
+        }
         if let Ok(mut idle) = self.idle_readers.lock() {
             idle.push(db);
         }
@@ -292,6 +298,21 @@ impl fmt::Debug for SqliteStore {
             .field("path", &self.inner.path)
             .finish()
     }
+}
+
+/// Runs `op`'s statements in one read transaction, so that they all see the same snapshot.
+/// `BEGIN` and `COMMIT` are prepared once per connection: a read of a few rows by key takes
+/// microseconds, and parsing them anew each time showed in a gated HEAD's profile
+/// (BENCHMARKS.md, section 8).
+fn one_snapshot<T>(
+    db: &Connection,
+    op: impl FnOnce(&Connection) -> StoreResult<T>,
+) -> StoreResult<T> {
+    db.prepare_cached("BEGIN")?.execute([])?;
+    let result = op(db);
+    // Ending a read transaction either way only releases its snapshot.
+    db.prepare_cached("COMMIT")?.execute([])?;
+    result
 }
 
 async fn blocking<T, F>(op: F) -> StoreResult<T>
@@ -663,13 +684,13 @@ impl Store for SqliteStore {
     async fn account(&self, name: &Name) -> StoreResult<Option<Account>> {
         let name = name.clone();
         self.point_read(move |db| {
-            // One read transaction: both statements see the same snapshot.
-            let tx = db.unchecked_transaction()?;
-            let Some(user) = select_user(&tx, &name)? else {
-                return Ok(None);
-            };
-            let orgs = select_memberships(&tx, &name)?;
-            Ok(Some(Account { user, orgs }))
+            one_snapshot(db, |tx| {
+                let Some(user) = select_user(tx, &name)? else {
+                    return Ok(None);
+                };
+                let orgs = select_memberships(tx, &name)?;
+                Ok(Some(Account { user, orgs }))
+            })
         })
         .await
     }
@@ -773,54 +794,54 @@ impl Store for SqliteStore {
         let file = read.file.map(str::to_owned);
         let readme_html = read.readme_html;
         self.point_read(move |db| {
-            // One read transaction: every statement sees the same snapshot.
-            let tx = db.unchecked_transaction()?;
-            let caller_user = match &caller {
-                Some(name) => select_user(&tx, name)?,
-                None => None,
-            };
-            let target_user = match &target {
-                Some(RequestTarget::User(name)) => select_user(&tx, name)?,
-                _ => None,
-            };
-            let Some(stored) = select_repo(&tx, &repo)? else {
-                return Ok(RepoContext::without_repo(caller_user, target_user));
-            };
-            let caller = match (caller, caller_user) {
-                (Some(name), Some(user)) => Some(CallerRecords {
-                    user,
-                    // Only organizations have members, so none when a user owns the repo.
-                    membership: select_member_role(&tx, &stored.owner, &name)?,
-                    request: select_request(&tx, &repo, &name)?,
-                }),
-                _ => None,
-            };
-            let target = match target {
-                None => TargetRecords::default(),
-                Some(RequestTarget::User(name)) => TargetRecords {
-                    user: target_user,
-                    request: select_request(&tx, &repo, &name)?,
-                },
-                Some(RequestTarget::Id(id)) => TargetRecords {
-                    user: None,
-                    request: select_request_by_id(&tx, &repo, id)?,
-                },
-            };
-            let file = match file {
-                Some(path) => select_file(&tx, &repo, &path)?,
-                None => None,
-            };
-            let readme_html = if readme_html {
-                select_readme_html(&tx, &repo)?
-            } else {
-                None
-            };
-            Ok(RepoContext {
-                repo: Some(stored),
-                caller,
-                target,
-                file,
-                readme_html,
+            one_snapshot(db, |tx| {
+                let caller_user = match &caller {
+                    Some(name) => select_user(tx, name)?,
+                    None => None,
+                };
+                let target_user = match &target {
+                    Some(RequestTarget::User(name)) => select_user(tx, name)?,
+                    _ => None,
+                };
+                let Some(stored) = select_repo(tx, &repo)? else {
+                    return Ok(RepoContext::without_repo(caller_user, target_user));
+                };
+                let caller = match (caller, caller_user) {
+                    (Some(name), Some(user)) => Some(CallerRecords {
+                        user,
+                        // Only organizations have members, so none when a user owns the repo.
+                        membership: select_member_role(tx, &stored.owner, &name)?,
+                        request: select_request(tx, &repo, &name)?,
+                    }),
+                    _ => None,
+                };
+                let target = match target {
+                    None => TargetRecords::default(),
+                    Some(RequestTarget::User(name)) => TargetRecords {
+                        user: target_user,
+                        request: select_request(tx, &repo, &name)?,
+                    },
+                    Some(RequestTarget::Id(id)) => TargetRecords {
+                        user: None,
+                        request: select_request_by_id(tx, &repo, id)?,
+                    },
+                };
+                let file = match file {
+                    Some(path) => select_file(tx, &repo, &path)?,
+                    None => None,
+                };
+                let readme_html = if readme_html {
+                    select_readme_html(tx, &repo)?
+                } else {
+                    None
+                };
+                Ok(RepoContext {
+                    repo: Some(stored),
+                    caller,
+                    target,
+                    file,
+                    readme_html,
+                })
             })
         })
         .await

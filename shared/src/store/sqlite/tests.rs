@@ -179,6 +179,32 @@ async fn many_concurrent_reads_share_the_small_reader_pool() {
 }
 
 #[tokio::test]
+async fn a_reader_left_inside_a_transaction_is_dropped_rather_than_reused() {
+    let (store, _dir) = temp_store();
+    store.create_user(&alice()).await.unwrap();
+    store
+        .inner
+        .with_reader(|db| Ok(db.execute_batch("BEGIN; SELECT count(*) FROM users;")?))
+        .unwrap();
+    // A write after it: a reused reader would still see its old snapshot, without bob.
+    let mut bob = alice();
+    bob.name = Name::parse("bob").unwrap();
+    bob.id = ObjectId::random();
+    store.create_user(&bob).await.unwrap();
+    assert_eq!(store.user(&bob.name).await.unwrap(), Some(bob));
+    store
+        .inner
+        .with_reader(|db| {
+            assert!(
+                db.is_autocommit(),
+                "the reader in the pool is outside any transaction"
+            );
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[tokio::test]
 async fn a_page_is_an_index_range_not_a_scan() {
     let (store, _dir) = temp_store();
     let db = store.inner.writer.lock().unwrap();
