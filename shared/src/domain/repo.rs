@@ -361,9 +361,45 @@ pub enum ReadmeBody {
     TooLarge,
 }
 
+impl ReadmeBody {
+    /// How the stores keep it: the HTML, if any, and whether it was too large to keep.
+    pub fn stored(&self) -> (Option<&str>, bool) {
+        match self {
+            ReadmeBody::Empty => (None, false),
+            ReadmeBody::Html(html) => (Some(html), false),
+            ReadmeBody::TooLarge => (None, true),
+        }
+    }
+
+    /// The body [`ReadmeBody::stored`] gave; `None` for HTML marked too large to keep, which
+    /// no body stores as.
+    pub fn from_stored(html: Option<String>, too_large: bool) -> Option<Self> {
+        match (html, too_large) {
+            (None, false) => Some(ReadmeBody::Empty),
+            (Some(html), false) => Some(ReadmeBody::Html(html)),
+            (None, true) => Some(ReadmeBody::TooLarge),
+            (Some(_), true) => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_readme_body_comes_back_from_its_stored_form_and_a_contradiction_does_not() {
+        for body in [
+            ReadmeBody::Empty,
+            ReadmeBody::Html("<p>x</p>".into()),
+            ReadmeBody::TooLarge,
+        ] {
+            let (html, too_large) = body.stored();
+            let back = ReadmeBody::from_stored(html.map(str::to_owned), too_large);
+            assert_eq!(back, Some(body));
+        }
+        assert_eq!(ReadmeBody::from_stored(Some("<p>x</p>".into()), true), None);
+    }
 
     #[test]
     fn one_and_two_segment_ids_are_accepted() {

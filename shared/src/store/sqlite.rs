@@ -161,30 +161,30 @@ impl SqliteStore {
         let limit = rows::int(limit as u64, "feed page")?;
         self.read(move |db| {
             one_snapshot(db, |tx| {
-            let last: Option<i64> = tx
-                .prepare_cached(
-                    "SELECT max(seq) FROM (SELECT seq FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2)",
-                )?
-                .query_row([after, limit], |row| row.get(0))?;
-            let Some(last) = last else {
-                return Ok((Vec::new(), position));
-            };
-            let sql = format!(
-                "WITH inserted AS (
-                     SELECT seq, request_id FROM audit
-                     WHERE seq > ?1 AND seq <= ?2 AND action = 'requested' AND from_status IS NULL
-                 )
-                 SELECT {REQUEST_COLUMNS}, inserted.seq FROM inserted
-                 JOIN access_requests ON access_requests.id = inserted.request_id
-                 ORDER BY inserted.seq"
-            );
-            let mut statement = tx.prepare_cached(&sql)?;
-            let found = statement.query_map([after, last], |row| {
-                let seq: i64 = row.get(14)?;
-                Ok((seq as u64, rows::request(row)?))
-            })?;
-            let found = found.collect::<Result<_, _>>()?;
-            Ok((found, last as u64))
+                let last: Option<i64> = tx
+                    .prepare_cached(
+                        "SELECT max(seq) FROM (SELECT seq FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2)",
+                    )?
+                    .query_row([after, limit], |row| row.get(0))?;
+                let Some(last) = last else {
+                    return Ok((Vec::new(), position));
+                };
+                let sql = format!(
+                    "WITH inserted AS (
+                         SELECT seq, request_id FROM audit
+                         WHERE seq > ?1 AND seq <= ?2 AND action = 'requested' AND from_status IS NULL
+                     )
+                     SELECT {REQUEST_COLUMNS}, inserted.seq FROM inserted
+                     JOIN access_requests ON access_requests.id = inserted.request_id
+                     ORDER BY inserted.seq"
+                );
+                let mut statement = tx.prepare_cached(&sql)?;
+                let found = statement.query_map([after, last], |row| {
+                    let seq: i64 = row.get(14)?;
+                    Ok((seq as u64, rows::request(row)?))
+                })?;
+                let found = found.collect::<Result<_, _>>()?;
+                Ok((found, last as u64))
             })
         })
         .await
@@ -916,7 +916,7 @@ impl Store for SqliteStore {
                 ])?;
             }
             if let Some(readme) = &commit.readme {
-                let (body_html, body_too_large) = rows::readme_body_columns(&readme.html.body);
+                let (body_html, body_too_large) = readme.html.body.stored();
                 tx.prepare_cached(&format!(
                     "INSERT INTO readmes (repo_type, repo_id, {README_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (repo_type, repo_id) DO UPDATE

@@ -380,10 +380,10 @@ pub(super) fn file_from(item: &Item) -> StoreResult<FileEntry> {
 pub(super) fn readme_item(repo: &RepoRef, html: &ReadmeHtml) -> Item {
     let mut item = key(keys::repo_pk(repo), keys::README_SK);
     put(&mut item, KIND, s("readme"));
-    match &html.body {
-        ReadmeBody::Empty => {}
-        ReadmeBody::Html(body) => put(&mut item, "body", s(body)),
-        ReadmeBody::TooLarge => put(&mut item, "bodyTooLarge", AttributeValue::Bool(true)),
+    let (body, too_large) = html.body.stored();
+    put_opt(&mut item, "body", body.map(s));
+    if too_large {
+        put(&mut item, "bodyTooLarge", AttributeValue::Bool(true));
     }
     put_opt(&mut item, "prompt", html.prompt.as_ref().map(s));
     item
@@ -391,19 +391,13 @@ pub(super) fn readme_item(repo: &RepoRef, html: &ReadmeHtml) -> Item {
 
 pub(super) fn readme_html_from(item: &Item) -> StoreResult<ReadmeHtml> {
     let r = Reader::new(item, "README");
-    let body = match (
-        r.opt_str("body")?,
+    let body = ReadmeBody::from_stored(
+        r.opt_str("body")?.map(str::to_owned),
         r.opt_bool("bodyTooLarge")?.unwrap_or(false),
-    ) {
-        (None, false) => ReadmeBody::Empty,
-        (Some(body), false) => ReadmeBody::Html(body.to_owned()),
-        (None, true) => ReadmeBody::TooLarge,
-        (Some(_), true) => {
-            return Err(StoreError::Backend(
-                "a stored README has HTML for a body too large to keep".into(),
-            ));
-        }
-    };
+    )
+    .ok_or_else(|| {
+        StoreError::Backend("a stored README has HTML for a body too large to keep".into())
+    })?;
     Ok(ReadmeHtml {
         body,
         prompt: r.opt_str("prompt")?.map(str::to_owned),

@@ -153,22 +153,9 @@ pub(super) fn file(row: &Row<'_>) -> rusqlite::Result<FileEntry> {
     })
 }
 
-/// The body columns of a README's HTML: body_html, body_too_large.
-pub(super) fn readme_body_columns(body: &ReadmeBody) -> (Option<&str>, bool) {
-    match body {
-        ReadmeBody::Empty => (None, false),
-        ReadmeBody::Html(html) => (Some(html), false),
-        ReadmeBody::TooLarge => (None, true),
-    }
-}
-
 pub(super) fn readme_html(row: &Row<'_>) -> rusqlite::Result<ReadmeHtml> {
-    let body = match (row.get::<_, Option<String>>(0)?, row.get::<_, bool>(1)?) {
-        (None, false) => ReadmeBody::Empty,
-        (Some(html), false) => ReadmeBody::Html(html),
-        (None, true) => ReadmeBody::TooLarge,
-        (Some(_), true) => return Err(inconsistent(0, "HTML for a body too large to keep")),
-    };
+    let body = ReadmeBody::from_stored(row.get(0)?, row.get(1)?)
+        .ok_or_else(|| inconsistent(0, "HTML for a body too large to keep"))?;
     Ok(ReadmeHtml {
         body,
         prompt: row.get(2)?,
