@@ -1,6 +1,8 @@
 //! A gated download's HEAD as the handlers answer it, without the network: the same seed as
 //! `tests/bench/download.sh` on the embedded store, the HEAD as the accepted user next to the
-//! trivial route (`GET /api/agent-harnesses`), and the HEAD's two store reads on their own.
+//! trivial route (`GET /api/agent-harnesses`), and the HEAD's store read on its own (the repo's
+//! context with the caller named by their token), next to a token's read alone and the context
+//! with the caller named by name.
 //! Their ratio is the share of a request's server work that the gate and its reads add.
 
 use std::hint::black_box;
@@ -12,7 +14,7 @@ use shared::api::{self, App, DEFAULT_VIEWER_COUNTRY_HEADER};
 use shared::blobs::LocalBlobs;
 use shared::domain::{Name, RepoId, RepoRef, RepoType, TokenSecret};
 use shared::seed::Seed;
-use shared::store::{ContextRead, SqliteStore, Store};
+use shared::store::{CallerKey, ContextRead, SqliteStore, Store};
 use shared::web::SessionKey;
 
 const TOKEN: &str = "hf_bench_accepted_read_token";
@@ -81,18 +83,24 @@ fn download(c: &mut Criterion) {
     });
     let repo = RepoRef::new(RepoType::Model, RepoId::parse("owner/gated").unwrap());
     let reader = Name::parse("reader").unwrap();
-    let read = ContextRead {
-        caller: Some(&reader),
-        file: Some("config.json"),
-        ..ContextRead::default()
-    };
-    c.bench_function("download/store/repo_context", |b| {
-        b.iter(|| {
-            runtime
-                .block_on(store.repo_context(&repo, black_box(read)))
-                .unwrap()
-        })
-    });
+    let callers = [
+        ("by_name", CallerKey::Name(&reader)),
+        ("by_token", CallerKey::Token(&digest)),
+    ];
+    for (named, caller) in callers {
+        let read = ContextRead {
+            caller: Some(caller),
+            file: Some("config.json"),
+            ..ContextRead::default()
+        };
+        c.bench_function(&format!("download/store/repo_context_{named}"), |b| {
+            b.iter(|| {
+                runtime
+                    .block_on(store.repo_context(&repo, black_box(read)))
+                    .unwrap()
+            })
+        });
+    }
 }
 
 criterion_group!(benches, download);

@@ -2,7 +2,7 @@
 //! in. The gate comes first, so nobody learns which files or revisions a repo has before it
 //! would let them read one.
 
-use super::identity::{Credentials, RepoView, visible_repo, visible_repo_and_file};
+use super::identity::{Presented, RepoView, visible_repo, visible_repo_and_file};
 use crate::domain::{Country, RepoPath, RepoRef, Revision};
 use crate::error::{Error, Result};
 use crate::store::{FileEntry, Store};
@@ -18,7 +18,7 @@ pub struct ResolvedFile {
 /// What a download of `path` at `revision` serves, in one store read after the token's.
 pub async fn resolve_file(
     store: &dyn Store,
-    credentials: Option<Credentials>,
+    credentials: Option<Presented>,
     repo: &RepoRef,
     revision: &str,
     path: &RepoPath,
@@ -35,7 +35,7 @@ pub async fn resolve_file(
 /// The repo a caller the gate lets in reads at `revision`, with the commit it names.
 pub async fn readable_revision(
     store: &dyn Store,
-    credentials: Option<Credentials>,
+    credentials: Option<Presented>,
     repo: &RepoRef,
     revision: &str,
     country: Option<Country>,

@@ -2,17 +2,17 @@
 
 use crate::domain::{
     AccessRequest, CallerAccess, Country, Decision, GateInput, Name, OrgRole, Organization,
-    ReadmeHtml, RepoPath, RepoRef, RepoRole, RequestTarget, TokenRole, TokenSecret, User, decide,
-    repo_role,
+    ReadmeHtml, RepoPath, RepoRef, RepoRole, RequestTarget, TokenDigest, TokenRole, TokenSecret,
+    User, decide, repo_role,
 };
 use crate::error::{Error, Result};
 use crate::store::{
-    Account, ContextRead, FileEntry, RepoContext, Store, TargetRecords, TokenRecord,
+    Account, CallerKey, ContextRead, FileEntry, RepoContext, Store, TargetRecords, TokenRecord,
 };
 
-/// A bearer token that names a stored token: who the caller says they are. Their user is read
-/// with what the call reads next (the repo's context, or their account), and a token whose
-/// user is gone is refused then, as an invalid token.
+/// A live token, read from the store: who the caller is. Their user is read with what the
+/// call reads next (the repo's context, or their account), and a token whose user is gone is
+/// refused then, as an invalid token.
 #[derive(Debug, Clone)]
 pub struct Credentials {
     token: TokenRecord,
@@ -30,7 +30,7 @@ impl Credentials {
     }
 
     /// The digest of the token: what a browser session names.
-    pub fn digest(&self) -> crate::domain::TokenDigest {
+    pub fn digest(&self) -> TokenDigest {
         self.token.digest
     }
 
@@ -42,6 +42,117 @@ impl Credentials {
         }
     }
 }
+
+/// A token the caller presents, not read yet: its digest, and how it came. A call on a repo
+/// checks it in the repo's own read, so a gated download reads the store once, not twice.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    digest: TokenDigest,
+    source: ClaimSource,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum ClaimSource {
+    Bearer,
+    Session,
+}
+
+impl Claim {
+    /// An `Authorization` header's value; one that is not a bearer token of ours is refused
+    /// now, without a read.
+    pub fn bearer(header: &str) -> Result<Claim> {
+        let secret = header
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .and_then(|(_, secret)| TokenSecret::parse(secret.trim()).ok())
+            .ok_or(Error::InvalidToken)?;
+        Ok(Claim {
+            digest: secret.digest(),
+            source: ClaimSource::Bearer,
+        })
+    }
+
+    /// The token a browser's (verified) session cookie names.
+    pub fn session(digest: TokenDigest) -> Claim {
+        Claim {
+            digest,
+            source: ClaimSource::Session,
+        }
+    }
+
+    /// The refusal when no live token has the digest: a session says so, so that a person
+    /// is told to sign in again.
+    fn refusal(&self) -> Error {
+        match self.source {
+            ClaimSource::Bearer => Error::InvalidToken,
+            ClaimSource::Session => Error::InvalidSession,
+        }
+    }
+
+    /// Reads the token: one store read.
+    pub async fn check(self, store: &dyn Store) -> Result<Credentials> {
+        match store.token(&self.digest).await? {
+            Some(token) => Ok(Credentials::from(token)),
+            None => Err(self.refusal()),
+        }
+    }
+}
+
+/// Who the caller says they are: credentials already read (a page, which names its user), or
+/// a claim that the call's own read checks.
+#[derive(Debug, Clone)]
+pub enum Presented {
+    Checked(Credentials),
+    Claimed(Claim),
+}
+
+impl From<Credentials> for Presented {
+    fn from(credentials: Credentials) -> Self {
+        Presented::Checked(credentials)
+    }
+}
+
+impl From<Claim> for Presented {
+    fn from(claim: Claim) -> Self {
+        Presented::Claimed(claim)
+    }
+}
+
+impl Presented {
+    /// The credentials, reading the token if it has not been read.
+    pub async fn check(self, store: &dyn Store) -> Result<Credentials> {
+        match self {
+            Presented::Checked(credentials) => Ok(credentials),
+            Presented::Claimed(claim) => claim.check(store).await,
+        }
+    }
+
+    fn key(&self) -> CallerKey<'_> {
+        match self {
+            Presented::Checked(credentials) => CallerKey::Name(credentials.name()),
+            Presented::Claimed(claim) => CallerKey::Token(&claim.digest),
+        }
+    }
+
+    /// The caller, with their membership and request, from a context read by [`Self::key`];
+    /// the refusal when its token or its user is gone, whatever the repo.
+    fn caller_in(self, context: &mut RepoContext) -> Result<CallerWithRecords> {
+        let (token, refusal) = match self {
+            Presented::Checked(credentials) => (Some(credentials.token), Error::InvalidToken),
+            Presented::Claimed(claim) => (context.token.take(), claim.refusal()),
+        };
+        match (token, context.caller.take()) {
+            (Some(token), Some(records)) => Ok((
+                Credentials::from(token).caller(records.user),
+                records.membership,
+                records.request,
+            )),
+            _ => Err(refusal),
+        }
+    }
+}
+
+type CallerWithRecords = (Caller, Option<OrgRole>, Option<AccessRequest>);
 
 /// An authenticated caller: a live token and its user.
 #[derive(Debug, Clone)]
@@ -63,26 +174,18 @@ pub async fn authenticate(
     store: &dyn Store,
     authorization: Option<&str>,
 ) -> Result<Option<Credentials>> {
-    let Some(header) = authorization else {
-        return Ok(None);
-    };
-    let secret = header
-        .split_once(' ')
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .and_then(|(_, secret)| TokenSecret::parse(secret.trim()).ok())
-        .ok_or(Error::InvalidToken)?;
-    let token = store
-        .token(&secret.digest())
-        .await?
-        .ok_or(Error::InvalidToken)?;
-    Ok(Some(Credentials::from(token)))
+    match authorization {
+        Some(header) => Claim::bearer(header)?.check(store).await.map(Some),
+        None => Ok(None),
+    }
 }
 
 /// The caller with the organizations they belong to, in the order they joined (whoami).
 pub async fn caller_with_orgs(
     store: &dyn Store,
-    credentials: Credentials,
+    presented: Presented,
 ) -> Result<(Caller, Vec<(Organization, OrgRole)>)> {
+    let credentials = presented.check(store).await?;
     match store.account(credentials.name()).await? {
         Some(Account { user, orgs }) => Ok((credentials.caller(user), orgs)),
         None => Err(Error::InvalidToken),
@@ -193,10 +296,10 @@ impl RepoView {
 /// the same "not found" as for a missing repo.
 pub async fn visible_repo(
     store: &dyn Store,
-    credentials: Option<Credentials>,
+    presented: Option<Presented>,
     repo: &RepoRef,
 ) -> Result<RepoView> {
-    read_view(store, credentials, repo, ContextRead::default())
+    read_view(store, presented, repo, ContextRead::default())
         .await
         .map(|(view, _)| view)
 }
@@ -205,7 +308,7 @@ pub async fn visible_repo(
 /// user's record; or by its id).
 pub async fn visible_repo_and_target(
     store: &dyn Store,
-    credentials: Option<Credentials>,
+    presented: Option<Presented>,
     repo: &RepoRef,
     target: &RequestTarget,
 ) -> Result<(RepoView, TargetRecords)> {
@@ -213,7 +316,7 @@ pub async fn visible_repo_and_target(
         target: Some(target),
         ..ContextRead::default()
     };
-    read_view(store, credentials, repo, wanted)
+    read_view(store, presented, repo, wanted)
         .await
         .map(|(view, context)| (view, context.target))
 }
@@ -221,7 +324,7 @@ pub async fn visible_repo_and_target(
 /// [`visible_repo`], and in the same read the file of `main` at `path`, if there is one.
 pub async fn visible_repo_and_file(
     store: &dyn Store,
-    credentials: Option<Credentials>,
+    presented: Option<Presented>,
     repo: &RepoRef,
     path: &RepoPath,
 ) -> Result<(RepoView, Option<FileEntry>)> {
@@ -229,7 +332,7 @@ pub async fn visible_repo_and_file(
         file: Some(path.as_str()),
         ..ContextRead::default()
     };
-    read_view(store, credentials, repo, wanted)
+    read_view(store, presented, repo, wanted)
         .await
         .map(|(view, context)| (view, context.file))
 }
@@ -237,40 +340,34 @@ pub async fn visible_repo_and_file(
 /// [`visible_repo`], and in the same read the README's HTML, if a commit brought one.
 pub async fn visible_repo_and_readme(
     store: &dyn Store,
-    credentials: Option<Credentials>,
+    presented: Option<Presented>,
     repo: &RepoRef,
 ) -> Result<(RepoView, Option<ReadmeHtml>)> {
     let wanted = ContextRead {
         readme_html: true,
         ..ContextRead::default()
     };
-    read_view(store, credentials, repo, wanted)
+    read_view(store, presented, repo, wanted)
         .await
         .map(|(view, context)| (view, context.readme_html))
 }
 
 /// The repo as the caller may see it, and the rest of what `wanted` names, read with it (the
-/// caller read is the credentials').
+/// caller, by what they presented).
 async fn read_view(
     store: &dyn Store,
-    credentials: Option<Credentials>,
+    presented: Option<Presented>,
     repo: &RepoRef,
     wanted: ContextRead<'_>,
 ) -> Result<(RepoView, RepoContext)> {
     let read = ContextRead {
-        caller: credentials.as_ref().map(Credentials::name),
+        caller: presented.as_ref().map(Presented::key),
         ..wanted
     };
     let mut context = store.repo_context(repo, read).await?;
-    let caller = match (credentials, context.caller.take()) {
-        (Some(credentials), Some(records)) => Some((
-            credentials.caller(records.user),
-            records.membership,
-            records.request,
-        )),
-        // A token whose user is gone is invalid, whatever the repo.
-        (Some(_), None) => return Err(Error::InvalidToken),
-        (None, _) => None,
+    let caller = match presented {
+        Some(presented) => Some(presented.caller_in(&mut context)?),
+        None => None,
     };
     let anonymous = caller.is_none();
     let not_found = || Error::RepoNotFound { anonymous };

@@ -7,4 +7,6 @@ pub mod identity;
 pub mod notifications;
 pub mod repos;
 
-pub use identity::{Caller, Credentials, RepoView, Viewer, authenticate, visible_repo};
+pub use identity::{
+    Caller, Claim, Credentials, Presented, RepoView, Viewer, authenticate, visible_repo,
+};

@@ -10,9 +10,9 @@ use crate::domain::{
     TokenSecret, User, Visibility,
 };
 use crate::store::{
-    Account, CallerRecords, ContextRead, Cursor, FileEntry, MAX_PAGE_SIZE, MAX_RECORD_BYTES,
-    NewCommit, ReadmeUpdate, RepoContext, SettingsUpdate, Store, StoreError, TargetRecords,
-    TokenRecord,
+    Account, CallerKey, CallerRecords, ContextRead, Cursor, FileEntry, MAX_PAGE_SIZE,
+    MAX_RECORD_BYTES, NewCommit, ReadmeUpdate, RepoContext, SettingsUpdate, Store, StoreError,
+    TargetRecords, TokenRecord,
 };
 
 /// Expands to one `#[tokio::test]` per contract case, each on a store of its own.
@@ -52,6 +52,8 @@ macro_rules! store_contract_tests {
             a_repo_context_holds_the_callers_request_on_that_repo,
             a_repo_context_of_a_missing_repo_still_holds_the_callers_record,
             a_repo_context_has_no_caller_for_a_name_that_is_no_user,
+            a_repo_context_resolves_a_caller_named_by_a_token_in_the_same_read,
+            a_repo_context_has_no_token_or_caller_for_a_digest_of_no_live_token,
             a_repo_context_holds_the_target_named_by_user_or_by_id,
             a_repo_context_holds_the_named_file_of_main,
             an_inserted_request_is_found_by_user_and_by_id,
@@ -783,7 +785,7 @@ async fn given_an_org_repo<S: Store>(store: &S) -> RepoRef {
 
 fn as_caller(caller: &Name) -> ContextRead<'_> {
     ContextRead {
-        caller: Some(caller),
+        caller: Some(CallerKey::Name(caller)),
         ..ContextRead::default()
     }
 }
@@ -801,6 +803,7 @@ pub async fn a_repo_context_without_a_caller_is_the_repo_alone<S: Store>(store: 
         context,
         RepoContext {
             repo: store.repo(&m).await.unwrap(),
+            token: None,
             caller: None,
             target: TargetRecords::default(),
             file: None,
@@ -891,6 +894,7 @@ pub async fn a_repo_context_of_a_missing_repo_still_holds_the_callers_record<S: 
         context,
         RepoContext {
             repo: None,
+            token: None,
             caller: Some(CallerRecords {
                 user: store.user(&alice).await.unwrap().unwrap(),
                 membership: None,
@@ -916,6 +920,70 @@ pub async fn a_repo_context_has_no_caller_for_a_name_that_is_no_user<S: Store>(s
     }
 }
 
+pub async fn a_repo_context_resolves_a_caller_named_by_a_token_in_the_same_read<S: Store>(
+    store: S,
+) {
+    let m = given_an_org_repo(&store).await;
+    let pending = given_request(&store, &m, "bob", at(1)).await;
+    let laptop = token("bob", "laptop");
+    store.create_token(&laptop).await.unwrap();
+    let by_token = |repo: &RepoRef| {
+        let (store, repo, digest) = (&store, repo.clone(), laptop.digest);
+        async move {
+            let read = ContextRead {
+                caller: Some(CallerKey::Token(&digest)),
+                ..ContextRead::default()
+            };
+            store.repo_context(&repo, read).await.unwrap()
+        }
+    };
+
+    let context = by_token(&m).await;
+    assert_eq!(context.token, Some(laptop.clone()));
+    let by_name = store.repo_context(&m, as_caller(&name("bob"))).await;
+    let by_name = by_name.unwrap();
+    assert_eq!(context.caller, by_name.caller);
+    assert_eq!(
+        context
+            .caller
+            .map(|caller| (caller.membership, caller.request)),
+        Some((Some(OrgRole::Read), Some(pending)))
+    );
+    assert_eq!(
+        by_name.token, None,
+        "a caller named by name has no token read"
+    );
+
+    let missing = by_token(&model("acme/missing")).await;
+    assert_eq!(missing.repo, None);
+    assert_eq!(missing.token, Some(laptop));
+    assert_eq!(
+        missing.caller.map(|caller| caller.user),
+        store.user(&name("bob")).await.unwrap()
+    );
+}
+
+pub async fn a_repo_context_has_no_token_or_caller_for_a_digest_of_no_live_token<S: Store>(
+    store: S,
+) {
+    let m = given_an_org_repo(&store).await;
+    let (revoked, never) = (token("bob", "old"), token("bob", "never stored"));
+    store.create_token(&revoked).await.unwrap();
+    store.revoke_token(&name("bob"), "old").await.unwrap();
+
+    for digest in [revoked.digest, never.digest] {
+        for repo in [&m, &model("acme/missing")] {
+            let read = ContextRead {
+                caller: Some(CallerKey::Token(&digest)),
+                file: Some("config.json"),
+                ..ContextRead::default()
+            };
+            let context = store.repo_context(repo, read).await.unwrap();
+            assert_eq!((context.token, context.caller), (None, None), "{repo}");
+        }
+    }
+}
+
 pub async fn a_repo_context_holds_the_named_file_of_main<S: Store>(store: S) {
     let m = given_an_org_repo(&store).await;
     let commit = NewCommit {
@@ -931,7 +999,7 @@ pub async fn a_repo_context_holds_the_named_file_of_main<S: Store>(store: S) {
         let (store, repo, caller, path) = (&store, repo.clone(), caller.cloned(), path.to_owned());
         async move {
             let read = ContextRead {
-                caller: caller.as_ref(),
+                caller: caller.as_ref().map(CallerKey::Name),
                 target: None,
                 file: Some(&path),
                 readme_html: false,
@@ -975,7 +1043,7 @@ pub async fn a_repo_context_holds_the_target_named_by_user_or_by_id<S: Store>(st
         let (store, repo, caller) = (&store, repo.clone(), caller.clone());
         async move {
             let read = ContextRead {
-                caller: Some(&caller),
+                caller: Some(CallerKey::Name(&caller)),
                 target: Some(&target),
                 file: None,
                 readme_html: false,

@@ -145,7 +145,7 @@ pub struct Account {
 pub struct ContextRead<'a> {
     /// The caller: their user record, their role in the organization that owns the repo, and
     /// their request on it.
-    pub caller: Option<&'a Name>,
+    pub caller: Option<CallerKey<'a>>,
     /// The request a reviewer acts on: a user's (with the user's record), or the one with an id.
     pub target: Option<&'a RequestTarget>,
     /// A file of `main`, by its path (a download).
@@ -154,12 +154,25 @@ pub struct ContextRead<'a> {
     pub readme_html: bool,
 }
 
+/// How a [`ContextRead`] names its caller.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CallerKey<'a> {
+    /// A user already known (their token was read before).
+    Name(&'a Name),
+    /// The digest of the token the caller presents: the read resolves it to its user with the
+    /// rest, so a call on a repo checks its token in the same read.
+    Token(&'a TokenDigest),
+}
+
 /// A repo and what one call on it needs, read together.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RepoContext {
     /// `None` when there is no such repo; then there is no membership or request either.
     pub repo: Option<Repo>,
-    /// The caller's records; `None` when no caller was named or no user has the name.
+    /// The caller's token, when the caller was named by its digest and such a token exists.
+    pub token: Option<TokenRecord>,
+    /// The caller's records; `None` when no caller was named, when no user has the name, or
+    /// when no token has the digest.
     pub caller: Option<CallerRecords>,
     /// The target's records; empty when no target was named.
     pub target: TargetRecords,
@@ -170,10 +183,16 @@ pub struct RepoContext {
 }
 
 impl RepoContext {
-    /// The context of a repo that does not exist: the users' records as read, nothing else.
-    pub fn without_repo(caller: Option<User>, target: Option<User>) -> Self {
+    /// The context of a repo that does not exist: the token and the users' records as read,
+    /// nothing else.
+    pub fn without_repo(
+        token: Option<TokenRecord>,
+        caller: Option<User>,
+        target: Option<User>,
+    ) -> Self {
         RepoContext {
             repo: None,
+            token,
             caller: caller.map(|user| CallerRecords {
                 user,
                 membership: None,
@@ -265,14 +284,15 @@ pub trait Store: Send + Sync {
         repo: &RepoRef,
         update: &SettingsUpdate,
     ) -> StoreResult<Repo>;
-    /// Everything a call on one repo needs besides the token, in one read: the repo and what
-    /// `read` names (see [`RepoContext`]), each as the latest write left it. Only finding a
-    /// request by its id may trail a brand-new request by a moment (an index).
+    /// Everything a call on one repo needs, in one read: the repo and what `read` names (see
+    /// [`RepoContext`]), each as the latest write left it. Only finding a request by its id
+    /// may trail a brand-new request by a moment (an index).
     ///
-    /// DynamoDB: one strongly consistent `BatchGetItem` of every key at once. A request named
-    /// by its id takes a query of the id index first (its key); for a one-segment repo id,
-    /// whose owner only the repo item names, the caller's membership is read after it. SQLite:
-    /// one read transaction.
+    /// DynamoDB: one strongly consistent `BatchGetItem` of every key at once. A caller named
+    /// by a token takes a `GetItem` of the token first (its user's keys); a request named by
+    /// its id, a query of the id index first (its key); for a one-segment repo id, whose owner
+    /// only the repo item names, the caller's membership is read after the batch. SQLite: one
+    /// read transaction.
     async fn repo_context(&self, repo: &RepoRef, read: ContextRead<'_>)
     -> StoreResult<RepoContext>;
     /// Moves `main` to a new commit, adding or replacing the given files.

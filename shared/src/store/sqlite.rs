@@ -23,9 +23,9 @@ use self::rows::{
     REQUEST_COLUMNS, TOKEN_COLUMNS, USER_COLUMNS,
 };
 use super::{
-    Account, CallerRecords, ContextRead, Cursor, FileEntry, MAX_PAGE_SIZE, MAX_RECORD_BYTES,
-    NewCommit, Page, RepoContext, SettingsUpdate, Store, StoreError, StoreResult, TargetRecords,
-    TokenRecord,
+    Account, CallerKey, CallerRecords, ContextRead, Cursor, FileEntry, MAX_PAGE_SIZE,
+    MAX_RECORD_BYTES, NewCommit, Page, RepoContext, SettingsUpdate, Store, StoreError, StoreResult,
+    TargetRecords, TokenRecord,
 };
 use crate::domain::{
     AccessRequest, AuditRecord, Day, Email, Member, Name, NotificationsMode, ObjectId, OrgRole,
@@ -419,6 +419,14 @@ fn select_repo(db: &Connection, repo: &RepoRef) -> StoreResult<Option<Repo>> {
         .optional()?)
 }
 
+fn select_token(db: &Connection, digest: &TokenDigest) -> StoreResult<Option<TokenRecord>> {
+    let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE digest = ?1");
+    Ok(db
+        .prepare_cached(&sql)?
+        .query_row([digest.to_hex()], rows::token)
+        .optional()?)
+}
+
 fn select_user(db: &Connection, name: &Name) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1");
     Ok(db
@@ -723,15 +731,8 @@ impl Store for SqliteStore {
     }
 
     async fn token(&self, digest: &TokenDigest) -> StoreResult<Option<TokenRecord>> {
-        let digest = digest.to_hex();
-        self.point_read(move |db| {
-            let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE digest = ?1");
-            Ok(db
-                .prepare_cached(&sql)?
-                .query_row([digest], rows::token)
-                .optional()?)
-        })
-        .await
+        let digest = *digest;
+        self.point_read(move |db| select_token(db, &digest)).await
     }
 
     async fn revoke_token(&self, user: &Name, display_name: &str) -> StoreResult<()> {
@@ -790,11 +791,20 @@ impl Store for SqliteStore {
         repo: &RepoRef,
         read: ContextRead<'_>,
     ) -> StoreResult<RepoContext> {
-        let (repo, caller, target) = (repo.clone(), read.caller.cloned(), read.target.cloned());
+        let (repo, target) = (repo.clone(), read.target.cloned());
         let file = read.file.map(str::to_owned);
         let readme_html = read.readme_html;
         self.point_read(move |db| {
             one_snapshot(db, |tx| {
+                let (token, caller) = match read.caller {
+                    Some(CallerKey::Name(name)) => (None, Some(name.clone())),
+                    Some(CallerKey::Token(digest)) => {
+                        let token = select_token(tx, digest)?;
+                        let name = token.as_ref().map(|token| token.user.clone());
+                        (token, name)
+                    }
+                    None => (None, None),
+                };
                 let caller_user = match &caller {
                     Some(name) => select_user(tx, name)?,
                     None => None,
@@ -804,7 +814,7 @@ impl Store for SqliteStore {
                     _ => None,
                 };
                 let Some(stored) = select_repo(tx, &repo)? else {
-                    return Ok(RepoContext::without_repo(caller_user, target_user));
+                    return Ok(RepoContext::without_repo(token, caller_user, target_user));
                 };
                 let caller = match (caller, caller_user) {
                     (Some(name), Some(user)) => Some(CallerRecords {
@@ -837,6 +847,7 @@ impl Store for SqliteStore {
                 };
                 Ok(RepoContext {
                     repo: Some(stored),
+                    token,
                     caller,
                     target,
                     file,

@@ -19,7 +19,7 @@ pub use session::SessionKey;
 use crate::api::{Body, Exchange, RouteMatch};
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};
-use crate::service::identity::{Credentials, authenticate};
+use crate::service::identity::{Claim, Credentials, Presented, authenticate};
 use session::{CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS, cookie, new_csrf_cookie, set_cookie};
 
 /// `/login` and `/logout`: a page, a redirect, or an error page; never JSON.
@@ -49,23 +49,22 @@ pub(crate) async fn settings_page(
     Ok(visit.answer(answer))
 }
 
-/// The credentials of a browser's session cookie, for the API's and the content's GETs (a
-/// report download, a file link on the repo page). `None` without a session cookie.
-pub(crate) async fn session_credentials(exchange: &Exchange<'_>) -> Result<Option<Credentials>> {
-    let Some(value) = cookie(exchange.request.headers(), SESSION_COOKIE) else {
-        return Ok(None);
-    };
-    credentials_of_session(exchange, value).await.map(Some)
+/// The token a browser's session cookie names, for the API's and the content's GETs (a report
+/// download, a file link on the repo page), checked by the call's own read. `None` without a
+/// session cookie; a cookie that is not a live session of ours is refused.
+pub(crate) fn session_claim(exchange: &Exchange<'_>) -> Result<Option<Claim>> {
+    cookie(exchange.request.headers(), SESSION_COOKIE)
+        .map(|value| claim_of_session(exchange, value))
+        .transpose()
 }
 
-async fn credentials_of_session(exchange: &Exchange<'_>, value: &str) -> Result<Credentials> {
-    let digest = exchange
+fn claim_of_session(exchange: &Exchange<'_>, value: &str) -> Result<Claim> {
+    exchange
         .app
         .session_key
         .read_session(value, Timestamp::now())
-        .ok_or(Error::InvalidSession)?;
-    let token = exchange.app.store.token(&digest).await?;
-    token.map(Credentials::from).ok_or(Error::InvalidSession)
+        .map(Claim::session)
+        .ok_or(Error::InvalidSession)
 }
 
 /// One browser request to a page: its cookies as they come in, and the cookies and caller
@@ -113,19 +112,23 @@ impl<'a> Visit<'a> {
     /// signed-in user, or `None` for a visitor without a session. A session that is not valid
     /// any more is refused (and its cookie cleared) rather than quietly treated as signed out,
     /// so a person is told why their page changed.
-    async fn caller(&mut self) -> Result<Option<Credentials>> {
+    async fn caller(&mut self) -> Result<Option<Presented>> {
         if let Some(header) = crate::api::authorization(self.request())? {
             let credentials = authenticate(self.store(), Some(header)).await?;
             self.user = credentials.as_ref().map(|c| c.name().to_string());
-            return Ok(credentials);
+            return Ok(credentials.map(Presented::from));
         }
         let Some(value) = self.session_cookie.clone() else {
             return Ok(None);
         };
-        match credentials_of_session(self.exchange, &value).await {
+        let checked = match claim_of_session(self.exchange, &value) {
+            Ok(claim) => claim.check(self.store()).await,
+            Err(refusal) => Err(refusal),
+        };
+        match checked {
             Ok(credentials) => {
                 self.user = Some(credentials.name().to_string());
-                Ok(Some(credentials))
+                Ok(Some(Presented::from(credentials)))
             }
             Err(error) => {
                 if matches!(error, Error::InvalidSession) {

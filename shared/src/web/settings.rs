@@ -324,7 +324,7 @@ async fn requests_tab(
 /// A review or a grant from the requests page, through the API's use cases; back to the tab.
 async fn review(
     visit: &Visit<'_>,
-    credentials: Option<crate::service::identity::Credentials>,
+    credentials: Option<crate::service::identity::Presented>,
     repo: &RepoRef,
     form: &Form,
 ) -> Result<Response<Body>> {

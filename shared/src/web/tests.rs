@@ -188,7 +188,7 @@ impl Browser {
             .repo_context(
                 &repo,
                 crate::store::ContextRead {
-                    caller: Some(&Name::parse(user).unwrap()),
+                    caller: Some(crate::store::CallerKey::Name(&Name::parse(user).unwrap())),
                     ..Default::default()
                 },
             )
@@ -332,8 +332,14 @@ async fn a_card_kept_without_its_html_shows_its_prompt_as_plain_text() {
     browser.app.store.commit(&repo, &commit).await.unwrap();
     browser.sign_in(ALICE).await;
     let html = browser.get("/org/gated").await.html;
-    assert!(html.contains(r#"<p class="prompt-text">Read the "#), "{html}");
-    assert!(!html.contains("<b>license</b>") && !html.contains("<script"), "{html}");
+    assert!(
+        html.contains(r#"<p class="prompt-text">Read the "#),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<b>license</b>") && !html.contains("<script"),
+        "{html}"
+    );
     assert!(!html.contains("<h1>The model"), "{html}");
 }
 
@@ -691,6 +697,27 @@ async fn the_api_takes_a_session_for_reading_but_never_for_changes() {
     )
     .await;
     assert_eq!(put.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_api_refuses_a_session_whose_token_was_revoked_as_an_expired_session() {
+    let mut alice = browser().await;
+    alice.sign_in(ALICE).await;
+    let file = "/org/open/resolve/main/notes.txt";
+    assert_eq!(alice.get(file).await.status, StatusCode::OK);
+
+    let name = crate::domain::Name::parse("alice").unwrap();
+    alice
+        .app
+        .store
+        .revoke_token(&name, "alice-read")
+        .await
+        .unwrap();
+    for path in [file, "/api/models/org/open", "/api/models/org/missing"] {
+        let refused = alice.get(path).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert!(refused.html.contains("session has expired"), "{path}");
+    }
 }
 
 #[tokio::test]

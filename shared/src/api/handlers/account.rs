@@ -5,13 +5,13 @@ use super::super::Body;
 use super::super::json::ok_json;
 use crate::api::Exchange;
 use crate::error::{Error, Result};
-use crate::service::identity::{Credentials, caller_with_orgs};
+use crate::service::identity::{Presented, caller_with_orgs};
 
 /// `GET /api/whoami-v2`: the Hub's full shape, with `orgs` (the CLI needs it) and
 /// `auth.accessToken` (0.x clients need it).
 pub async fn whoami(
     exchange: &Exchange<'_>,
-    credentials: Option<Credentials>,
+    credentials: Option<Presented>,
 ) -> Result<Response<Body>> {
     let credentials = credentials.ok_or(Error::NotAuthenticated)?;
     let (caller, memberships) = caller_with_orgs(exchange.app.store.as_ref(), credentials).await?;

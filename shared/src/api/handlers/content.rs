@@ -18,7 +18,7 @@ use crate::api::json::{ok_json, query, query_value};
 use crate::api::{Body, Exchange};
 use crate::domain::{RepoPath, RepoRef};
 use crate::error::{Error, Result};
-use crate::service::Credentials;
+use crate::service::Presented;
 use crate::service::content::{ResolvedFile, readable_revision, resolve_file};
 use crate::store::FileEntry;
 
@@ -27,7 +27,7 @@ use crate::store::FileEntry;
 /// that serves them itself; one `Range` gets a 206.
 pub async fn resolve(
     exchange: &Exchange<'_>,
-    credentials: Option<Credentials>,
+    credentials: Option<Presented>,
     repo: &RepoRef,
     revision: &str,
     path: &RepoPath,
@@ -115,7 +115,7 @@ fn requested_range(exchange: &Exchange<'_>, size: u64) -> Result<Option<Range<u6
 /// `siblings` among it; gated like the content.
 pub async fn revision_info(
     exchange: &Exchange<'_>,
-    credentials: Option<Credentials>,
+    credentials: Option<Presented>,
     repo: &RepoRef,
     revision: &str,
 ) -> Result<Response<Body>> {
@@ -134,7 +134,7 @@ const TREE_PAGE_SIZE: usize = 1000;
 /// time with an absolute `Link` to the next.
 pub async fn tree(
     exchange: &Exchange<'_>,
-    credentials: Option<Credentials>,
+    credentials: Option<Presented>,
     repo: &RepoRef,
     revision: &str,
     folder: Option<&RepoPath>,

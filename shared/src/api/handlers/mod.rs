@@ -13,8 +13,7 @@ use super::json::{authorization, is_form};
 use super::{Body, Exchange, Handler, RouteMatch};
 use crate::domain::RepoRef;
 use crate::error::Result;
-use crate::service::identity::Credentials;
-use crate::service::{RepoView, authenticate, visible_repo};
+use crate::service::{Claim, Presented, RepoView, visible_repo};
 
 /// Runs the handler of a matched route, any of the table's (the local server).
 pub async fn run(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Response<Body>> {
@@ -81,17 +80,18 @@ endpoints! {
     REPO_SETTINGS: RepoSettings => crate::web::settings_page,
 }
 
-/// Who is calling: a bearer token's owner; for reading, also a browser's session (a file
-/// link, the report download). A change through the API needs a token, as a cookie would let
-/// another site post in its name.
-async fn credentials(exchange: &Exchange<'_>) -> Result<Option<Credentials>> {
+/// Who the caller says they are: a bearer token; for reading, also a browser's session (a
+/// file link, the report download). A change through the API needs a token, as a cookie would
+/// let another site post in its name. Not read here: the call's own read checks it.
+fn credentials(exchange: &Exchange<'_>) -> Result<Option<Presented>> {
     let request = exchange.request;
-    let header = authorization(request)?;
     let safe = matches!(*request.method(), http::Method::GET | http::Method::HEAD);
-    match header {
-        None if safe => crate::web::session_credentials(exchange).await,
-        header => authenticate(exchange.app.store.as_ref(), header).await,
-    }
+    let claim = match authorization(request)? {
+        Some(header) => Some(Claim::bearer(header)?),
+        None if safe => crate::web::session_claim(exchange)?,
+        None => None,
+    };
+    Ok(claim.map(Presented::from))
 }
 
 fn repo(matched: &RouteMatch) -> &RepoRef {
@@ -107,13 +107,13 @@ fn revision(matched: &RouteMatch) -> &str {
 
 /// The repo the route names, as the caller sees it.
 async fn repo_call<'a>(exchange: &'a Exchange<'a>, matched: &RouteMatch) -> Result<RepoCall<'a>> {
-    let credentials = credentials(exchange).await?;
+    let credentials = credentials(exchange)?;
     let view = visible_repo(exchange.app.store.as_ref(), credentials, repo(matched)).await?;
     Ok(RepoCall { exchange, view })
 }
 
 async fn whoami(exchange: &Exchange<'_>, _: RouteMatch) -> Result<Response<Body>> {
-    account::whoami(exchange, credentials(exchange).await?).await
+    account::whoami(exchange, credentials(exchange)?).await
 }
 
 async fn agent_harnesses(_: &Exchange<'_>, _: RouteMatch) -> Result<Response<Body>> {
@@ -124,7 +124,7 @@ async fn agent_harnesses(_: &Exchange<'_>, _: RouteMatch) -> Result<Response<Bod
 // the repo with the request its body names.
 
 async fn resolve_file(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Response<Body>> {
-    let credentials = credentials(exchange).await?;
+    let credentials = credentials(exchange)?;
     let path = matched
         .path
         .as_ref()
@@ -140,12 +140,12 @@ async fn resolve_file(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Re
 }
 
 async fn revision_info(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Response<Body>> {
-    let credentials = credentials(exchange).await?;
+    let credentials = credentials(exchange)?;
     content::revision_info(exchange, credentials, repo(&matched), revision(&matched)).await
 }
 
 async fn list_tree(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Response<Body>> {
-    let credentials = credentials(exchange).await?;
+    let credentials = credentials(exchange)?;
     let folder = matched.path.as_ref();
     content::tree(
         exchange,
@@ -158,12 +158,12 @@ async fn list_tree(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Respo
 }
 
 async fn handle_request(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Response<Body>> {
-    let credentials = credentials(exchange).await?;
+    let credentials = credentials(exchange)?;
     requests::handle(exchange, credentials, repo(&matched)).await
 }
 
 async fn grant_access(exchange: &Exchange<'_>, matched: RouteMatch) -> Result<Response<Body>> {
-    let credentials = credentials(exchange).await?;
+    let credentials = credentials(exchange)?;
     requests::grant(exchange, credentials, repo(&matched)).await
 }
 

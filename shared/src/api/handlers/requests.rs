@@ -7,7 +7,7 @@ use crate::api::{Body, Exchange};
 use crate::domain::{AccessRequest, Name, ObjectId, RepoRef, RequestStatus, RequestTarget};
 use crate::error::{Error, Result};
 use crate::service::access;
-use crate::service::identity::{Credentials, RepoView, visible_repo, visible_repo_and_target};
+use crate::service::identity::{Presented, RepoView, visible_repo, visible_repo_and_target};
 use crate::store::{Cursor, MAX_PAGE_SIZE, TargetRecords};
 
 /// A request as the Hub lists it. `user` always carries `user` and `fullname` (0.x and 1.x
@@ -60,7 +60,7 @@ pub async fn list(call: &RepoCall<'_>, status: RequestStatus) -> Result<Response
 /// pending, naming the request by `user` or by `requestId`.
 pub async fn handle(
     exchange: &Exchange<'_>,
-    credentials: Option<Credentials>,
+    credentials: Option<Presented>,
     repo: &RepoRef,
 ) -> Result<Response<Body>> {
     let body = review_body(exchange.request);
@@ -129,7 +129,7 @@ fn review_body(request: &lambda_http::Request) -> Result<ReviewBody> {
 /// `POST …/user-access-request/grant`: give a user access they did not ask for.
 pub async fn grant(
     exchange: &Exchange<'_>,
-    credentials: Option<Credentials>,
+    credentials: Option<Presented>,
     repo: &RepoRef,
 ) -> Result<Response<Body>> {
     let body = grant_body(exchange.request);
@@ -159,7 +159,7 @@ fn grant_body(request: &lambda_http::Request) -> Result<Name> {
 /// as the errors of every other call on a repo come in that order.
 async fn read_with_target<B>(
     exchange: &Exchange<'_>,
-    credentials: Option<Credentials>,
+    credentials: Option<Presented>,
     repo: &RepoRef,
     body: Result<B>,
     target: impl FnOnce(&B) -> RequestTarget,

@@ -219,6 +219,57 @@ async fn a_bad_or_missing_token_is_401_with_a_message() {
     }
 }
 
+/// The repo's read checks the token: a token no one has is refused as invalid before
+/// anything about the repo is told, whether it exists, is private or is a download.
+#[tokio::test]
+async fn an_unknown_token_is_refused_as_invalid_whatever_the_repo() {
+    let server = server().await;
+    let unknown = Some("hf_not_a_known_token_0000");
+    let refused = server.get("/api/whoami-v2", unknown).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+
+    let answers = [
+        server.get("/api/models/org/manual", unknown).await,
+        server.get("/api/models/org/missing", unknown).await,
+        server
+            .get("/api/models/org/secret/auth-check", unknown)
+            .await,
+        server
+            .get("/org/manual/resolve/main/config.json", unknown)
+            .await,
+        server
+            .get("/org/missing/resolve/main/config.json", unknown)
+            .await,
+        server
+            .get("/api/models/org/manual/revision/main", unknown)
+            .await,
+        server
+            .post(
+                "/api/models/org/manual/user-access-request/handle",
+                unknown,
+                json!({"user": "bob", "status": "accepted"}),
+            )
+            .await,
+    ];
+    for (i, answer) in answers.iter().enumerate() {
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "call {i}");
+        assert_eq!(answer.body, refused.body, "call {i}");
+    }
+    let head = server
+        .call(
+            Method::HEAD,
+            "/org/manual/resolve/main/config.json",
+            unknown,
+            None,
+        )
+        .await;
+    assert_eq!(head.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        head.header("x-error-message"),
+        refused.header("x-error-message")
+    );
+}
+
 /// No route deletes a user, but a token must not outlive its user: whatever it is used for
 /// (whoami, a repo that exists or not, a review), it is refused like a token that never was.
 #[tokio::test]

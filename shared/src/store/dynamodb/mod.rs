@@ -47,8 +47,8 @@ use self::items::{
 };
 use self::keys::{AuditPhase, GSI1, GSI2, GSI3, GSI4, Gsi, PK, SK};
 use super::{
-    Account, CallerRecords, ContextRead, Cursor, FileEntry, MAX_PAGE_SIZE, NewCommit, Page,
-    RepoContext, SettingsUpdate, Store, StoreError, StoreResult, TargetRecords, TokenRecord,
+    Account, CallerKey, CallerRecords, ContextRead, Cursor, FileEntry, MAX_PAGE_SIZE, NewCommit,
+    Page, RepoContext, SettingsUpdate, Store, StoreError, StoreResult, TargetRecords, TokenRecord,
 };
 use crate::domain::{
     AccessRequest, AuditRecord, Day, Member, Name, NotificationsMode, ObjectId, OrgRole,
@@ -1036,6 +1036,15 @@ impl Store for DynamoStore {
         read: ContextRead<'_>,
     ) -> StoreResult<RepoContext> {
         let repo_pk = keys::repo_pk(repo);
+        let token = match read.caller {
+            Some(CallerKey::Token(digest)) => self.token(digest).await?,
+            _ => None,
+        };
+        let caller = match read.caller {
+            Some(CallerKey::Name(name)) => Some(name),
+            Some(CallerKey::Token(_)) => token.as_ref().map(|token| &token.user),
+            None => None,
+        };
         // A request named by its id: the id index gives its key, and the item comes with the
         // rest, read consistently, so the version a reviewer acts on is the latest one.
         let target_keys = match read.target {
@@ -1045,7 +1054,7 @@ impl Store for DynamoStore {
         let namespace = repo.id.namespace();
         let mut wanted = BatchKeys::default();
         wanted.add(&repo_pk, keys::REPO_SK);
-        if let Some(caller) = read.caller {
+        if let Some(caller) = caller {
             wanted.add(&keys::namespace_pk(caller), keys::NAMESPACE_SK);
             wanted.add(&repo_pk, &keys::request_sk(caller));
             // A two-segment repo belongs to its namespace (`create_repo` holds to that), so
@@ -1074,7 +1083,7 @@ impl Store for DynamoStore {
         }
         let found = Found::new(self.batch_get(wanted.keys).await?)?;
 
-        let caller_user = match read.caller {
+        let caller_user = match caller {
             Some(caller) => found.user(caller)?,
             None => None,
         };
@@ -1083,10 +1092,10 @@ impl Store for DynamoStore {
             _ => None,
         };
         let Some(repo_item) = found.get(&repo_pk, keys::REPO_SK) else {
-            return Ok(RepoContext::without_repo(caller_user, target_user));
+            return Ok(RepoContext::without_repo(token, caller_user, target_user));
         };
         let stored = items::repo_from(repo_item)?.0;
-        let caller = match (read.caller, caller_user) {
+        let caller = match (caller, caller_user) {
             (Some(name), Some(user)) => {
                 let membership = if &stored.owner == name {
                     None
@@ -1144,6 +1153,7 @@ impl Store for DynamoStore {
             .transpose()?;
         Ok(RepoContext {
             repo: Some(stored),
+            token,
             caller,
             target,
             file,
