@@ -1,6 +1,7 @@
 //! The embedded store: one SQLite file under the data directory, durable across restarts
 //! and shared by the local server and the admin CLI running beside it.
 
+mod context;
 mod rows;
 mod schema;
 #[cfg(test)]
@@ -23,14 +24,12 @@ use self::rows::{
     REQUEST_COLUMNS, TOKEN_COLUMNS, USER_COLUMNS,
 };
 use super::{
-    Account, CallerKey, CallerRecords, ContextRead, Cursor, FileEntry, MAX_PAGE_SIZE,
-    MAX_RECORD_BYTES, NewCommit, Page, RepoContext, SettingsUpdate, Store, StoreError, StoreResult,
-    TargetRecords, TokenRecord,
+    Account, ContextRead, Cursor, FileEntry, MAX_PAGE_SIZE, MAX_RECORD_BYTES, NewCommit, Page,
+    RepoContext, SettingsUpdate, Store, StoreError, StoreResult, TokenRecord,
 };
 use crate::domain::{
     AccessRequest, AuditRecord, Day, Email, Member, Name, NotificationsMode, ObjectId, OrgRole,
-    Organization, ReadmeHtml, Repo, RepoRef, RequestStatus, RequestTarget, Timestamp, TokenDigest,
-    User,
+    Organization, Repo, RepoRef, RequestStatus, Timestamp, TokenDigest, User,
 };
 
 const FILE_NAME: &str = "gatehouse.sqlite3";
@@ -181,7 +180,7 @@ impl SqliteStore {
                 let mut statement = tx.prepare_cached(&sql)?;
                 let found = statement.query_map([after, last], |row| {
                     let seq: i64 = row.get(14)?;
-                    Ok((seq as u64, rows::request(row)?))
+                    Ok((seq as u64, rows::request(row, 0)?))
                 })?;
                 let found = found.collect::<Result<_, _>>()?;
                 Ok((found, last as u64))
@@ -414,7 +413,7 @@ fn select_repo(db: &Connection, repo: &RepoRef) -> StoreResult<Option<Repo>> {
         .prepare_cached(&sql)?
         .query_row(
             params![repo.repo_type.as_str(), repo.id.to_string()],
-            rows::repo,
+            |row| rows::repo(row, 0),
         )
         .optional()?)
 }
@@ -423,7 +422,7 @@ fn select_token(db: &Connection, digest: &TokenDigest) -> StoreResult<Option<Tok
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE digest = ?1");
     Ok(db
         .prepare_cached(&sql)?
-        .query_row([digest.to_hex()], rows::token)
+        .query_row([digest.to_hex()], |row| rows::token(row, 0))
         .optional()?)
 }
 
@@ -431,14 +430,7 @@ fn select_user(db: &Connection, name: &Name) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1");
     Ok(db
         .prepare_cached(&sql)?
-        .query_row([name.as_str()], rows::user)
-        .optional()?)
-}
-
-fn select_member_role(db: &Connection, org: &Name, user: &Name) -> StoreResult<Option<OrgRole>> {
-    Ok(db
-        .prepare_cached("SELECT role FROM memberships WHERE org = ?1 AND user = ?2")?
-        .query_row([org.as_str(), user.as_str()], |row| rows::org_role(row, 0))
+        .query_row([name.as_str()], |row| rows::user(row, 0))
         .optional()?)
 }
 
@@ -468,49 +460,7 @@ fn select_request(
         .prepare_cached(&sql)?
         .query_row(
             params![repo.repo_type.as_str(), repo.id.to_string(), user.as_str()],
-            rows::request,
-        )
-        .optional()?)
-}
-
-fn select_file(db: &Connection, repo: &RepoRef, path: &str) -> StoreResult<Option<FileEntry>> {
-    let sql = format!(
-        "SELECT {FILE_COLUMNS} FROM files WHERE repo_type = ?1 AND repo_id = ?2 AND path = ?3"
-    );
-    Ok(db
-        .prepare_cached(&sql)?
-        .query_row(
-            params![repo.repo_type.as_str(), repo.id.to_string(), path],
-            rows::file,
-        )
-        .optional()?)
-}
-
-fn select_readme_html(db: &Connection, repo: &RepoRef) -> StoreResult<Option<ReadmeHtml>> {
-    let sql = format!("SELECT {README_COLUMNS} FROM readmes WHERE repo_type = ?1 AND repo_id = ?2");
-    Ok(db
-        .prepare_cached(&sql)?
-        .query_row(
-            params![repo.repo_type.as_str(), repo.id.to_string()],
-            rows::readme_html,
-        )
-        .optional()?)
-}
-
-fn select_request_by_id(
-    db: &Connection,
-    repo: &RepoRef,
-    id: ObjectId,
-) -> StoreResult<Option<AccessRequest>> {
-    let sql = format!(
-        "SELECT {REQUEST_COLUMNS} FROM access_requests
-         WHERE id = ?3 AND repo_type = ?1 AND repo_id = ?2"
-    );
-    Ok(db
-        .prepare_cached(&sql)?
-        .query_row(
-            params![repo.repo_type.as_str(), repo.id.to_string(), id.to_string()],
-            rows::request,
+            |row| rows::request(row, 0),
         )
         .optional()?)
 }
@@ -679,7 +629,7 @@ impl Store for SqliteStore {
             let mut statement = db.prepare_cached(&sql)?;
             let members = statement.query_map([org.as_str()], |row| {
                 Ok(Member {
-                    user: rows::user(row)?,
+                    user: rows::user(row, 0)?,
                     role: rows::org_role(row, 5)?,
                     joined_at: rows::timestamp(row, 6)?,
                 })
@@ -791,71 +741,8 @@ impl Store for SqliteStore {
         repo: &RepoRef,
         read: ContextRead<'_>,
     ) -> StoreResult<RepoContext> {
-        let (repo, target) = (repo.clone(), read.target.cloned());
-        let file = read.file.map(str::to_owned);
-        let readme_html = read.readme_html;
-        self.point_read(move |db| {
-            one_snapshot(db, |tx| {
-                let (token, caller) = match read.caller {
-                    Some(CallerKey::Name(name)) => (None, Some(name.clone())),
-                    Some(CallerKey::Token(digest)) => {
-                        let token = select_token(tx, digest)?;
-                        let name = token.as_ref().map(|token| token.user.clone());
-                        (token, name)
-                    }
-                    None => (None, None),
-                };
-                let caller_user = match &caller {
-                    Some(name) => select_user(tx, name)?,
-                    None => None,
-                };
-                let target_user = match &target {
-                    Some(RequestTarget::User(name)) => select_user(tx, name)?,
-                    _ => None,
-                };
-                let Some(stored) = select_repo(tx, &repo)? else {
-                    return Ok(RepoContext::without_repo(token, caller_user, target_user));
-                };
-                let caller = match (caller, caller_user) {
-                    (Some(name), Some(user)) => Some(CallerRecords {
-                        user,
-                        // Only organizations have members, so none when a user owns the repo.
-                        membership: select_member_role(tx, &stored.owner, &name)?,
-                        request: select_request(tx, &repo, &name)?,
-                    }),
-                    _ => None,
-                };
-                let target = match target {
-                    None => TargetRecords::default(),
-                    Some(RequestTarget::User(name)) => TargetRecords {
-                        user: target_user,
-                        request: select_request(tx, &repo, &name)?,
-                    },
-                    Some(RequestTarget::Id(id)) => TargetRecords {
-                        user: None,
-                        request: select_request_by_id(tx, &repo, id)?,
-                    },
-                };
-                let file = match file {
-                    Some(path) => select_file(tx, &repo, &path)?,
-                    None => None,
-                };
-                let readme_html = if readme_html {
-                    select_readme_html(tx, &repo)?
-                } else {
-                    None
-                };
-                Ok(RepoContext {
-                    repo: Some(stored),
-                    token,
-                    caller,
-                    target,
-                    file,
-                    readme_html,
-                })
-            })
-        })
-        .await
+        self.point_read(|db| context::select_context(db, repo, read))
+            .await
     }
 
     async fn update_repo_settings(
@@ -907,7 +794,7 @@ impl Store for SqliteStore {
                         commit.readme.is_some(),
                         commit.readme.as_ref().and_then(|r| r.front_matter.as_deref()),
                     ],
-                    rows::repo,
+                    |row| rows::repo(row, 0),
                 )
                 .optional()?
                 .ok_or_else(|| repo_not_found(&repo))?;
@@ -955,7 +842,7 @@ impl Store for SqliteStore {
             );
             let mut statement = db.prepare_cached(&sql)?;
             let files = statement
-                .query_map(params![repo.repo_type.as_str(), repo.id.to_string()], rows::file)?;
+                .query_map(params![repo.repo_type.as_str(), repo.id.to_string()], |row| rows::file(row, 0))?;
             Ok(files.collect::<Result<_, _>>()?)
         })
         .await
@@ -1116,6 +1003,8 @@ impl Store for SqliteStore {
             let fetch = limit as i64 + 1;
             let (repo_type, repo_id) = (repo.repo_type.as_str(), repo.id.to_string());
             let mut statement = db.prepare_cached(&list_sql(status.is_some()))?;
+            let request: fn(&rusqlite::Row<'_>) -> rusqlite::Result<AccessRequest> =
+                |row| rows::request(row, 0);
             let rows = match status {
                 Some(status) => statement.query_map(
                     params![
@@ -1126,11 +1015,11 @@ impl Store for SqliteStore {
                         fetch,
                         status.as_str()
                     ],
-                    rows::request,
+                    request,
                 )?,
                 None => statement.query_map(
                     params![repo_type, repo_id, after_at, after_id, fetch],
-                    rows::request,
+                    request,
                 )?,
             };
             let mut items = rows.collect::<Result<Vec<_>, _>>()?;
@@ -1178,10 +1067,10 @@ impl Store for SqliteStore {
                  ORDER BY pending_since, repo_type, repo_id, id"
             );
             let mut statement = db.prepare_cached(&sql)?;
-            let requests = statement.query_map(
-                params![day.start().millis(), day.end().millis()],
-                rows::request,
-            )?;
+            let requests = statement
+                .query_map(params![day.start().millis(), day.end().millis()], |row| {
+                    rows::request(row, 0)
+                })?;
             Ok(requests.collect::<Result<_, _>>()?)
         })
         .await

@@ -12,7 +12,8 @@ use crate::domain::{
 use crate::store::{FileEntry, StoreError, StoreResult, TokenRecord};
 
 // Unqualified, so they serve inserts too; no other table joined with these has a column of
-// the same name.
+// the same name. Each reader below takes the index of its first column (`at`), so one row can
+// hold several records side by side (a join).
 pub(super) const USER_COLUMNS: &str = "name, id, fullname, email, created_at";
 pub(super) const ORGANIZATION_COLUMNS: &str = "name, id, fullname, created_at";
 pub(super) const TOKEN_COLUMNS: &str = "digest, user, role, display_name, created_at";
@@ -95,13 +96,13 @@ fn notifications_mode(text: &str) -> Option<NotificationsMode> {
         .find(|mode| mode.as_str() == text)
 }
 
-pub(super) fn user(row: &Row<'_>) -> rusqlite::Result<User> {
+pub(super) fn user(row: &Row<'_>, at: usize) -> rusqlite::Result<User> {
     Ok(User {
-        name: parsed(row, 0, name)?,
-        id: parsed(row, 1, ObjectId::parse)?,
-        fullname: row.get(2)?,
-        email: parsed_opt(row, 3, email)?,
-        created_at: timestamp(row, 4)?,
+        name: parsed(row, at, name)?,
+        id: parsed(row, at + 1, ObjectId::parse)?,
+        fullname: row.get(at + 2)?,
+        email: parsed_opt(row, at + 3, email)?,
+        created_at: timestamp(row, at + 4)?,
     })
 }
 
@@ -118,47 +119,47 @@ pub(super) fn org_role(row: &Row<'_>, idx: usize) -> rusqlite::Result<OrgRole> {
     parsed(row, idx, |t| t.parse().ok())
 }
 
-pub(super) fn token(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
+pub(super) fn token(row: &Row<'_>, at: usize) -> rusqlite::Result<TokenRecord> {
     Ok(TokenRecord {
-        digest: parsed(row, 0, TokenDigest::from_hex)?,
-        user: parsed(row, 1, name)?,
-        role: parsed(row, 2, |t| t.parse().ok())?,
-        display_name: row.get(3)?,
-        created_at: timestamp(row, 4)?,
+        digest: parsed(row, at, TokenDigest::from_hex)?,
+        user: parsed(row, at + 1, name)?,
+        role: parsed(row, at + 2, |t| t.parse().ok())?,
+        display_name: row.get(at + 3)?,
+        created_at: timestamp(row, at + 4)?,
     })
 }
 
-pub(super) fn repo(row: &Row<'_>) -> rusqlite::Result<Repo> {
+pub(super) fn repo(row: &Row<'_>, at: usize) -> rusqlite::Result<Repo> {
     Ok(Repo {
-        repo: repo_ref(row, 0)?,
-        owner: parsed(row, 2, name)?,
-        visibility: parsed(row, 3, Visibility::parse)?,
-        gate: parsed(row, 4, GateMode::from_stored)?,
-        notifications_mode: parsed(row, 5, notifications_mode)?,
-        notifications_email: parsed_opt(row, 6, email)?,
-        sha: row.get(7)?,
-        front_matter: row.get(8)?,
-        created_at: timestamp(row, 9)?,
-        last_modified: timestamp(row, 10)?,
-        requester_emails: row.get(11)?,
+        repo: repo_ref(row, at)?,
+        owner: parsed(row, at + 2, name)?,
+        visibility: parsed(row, at + 3, Visibility::parse)?,
+        gate: parsed(row, at + 4, GateMode::from_stored)?,
+        notifications_mode: parsed(row, at + 5, notifications_mode)?,
+        notifications_email: parsed_opt(row, at + 6, email)?,
+        sha: row.get(at + 7)?,
+        front_matter: row.get(at + 8)?,
+        created_at: timestamp(row, at + 9)?,
+        last_modified: timestamp(row, at + 10)?,
+        requester_emails: row.get(at + 11)?,
     })
 }
 
-pub(super) fn file(row: &Row<'_>) -> rusqlite::Result<FileEntry> {
+pub(super) fn file(row: &Row<'_>, at: usize) -> rusqlite::Result<FileEntry> {
     Ok(FileEntry {
-        path: row.get(0)?,
-        size: unsigned(row, 1)?,
-        oid: row.get(2)?,
-        sha256: row.get(3)?,
+        path: row.get(at)?,
+        size: unsigned(row, at + 1)?,
+        oid: row.get(at + 2)?,
+        sha256: row.get(at + 3)?,
     })
 }
 
-pub(super) fn readme_html(row: &Row<'_>) -> rusqlite::Result<ReadmeHtml> {
-    let body = ReadmeBody::from_stored(row.get(0)?, row.get(1)?)
-        .ok_or_else(|| inconsistent(0, "HTML for a body too large to keep"))?;
+pub(super) fn readme_html(row: &Row<'_>, at: usize) -> rusqlite::Result<ReadmeHtml> {
+    let body = ReadmeBody::from_stored(row.get(at)?, row.get(at + 1)?)
+        .ok_or_else(|| inconsistent(at, "HTML for a body too large to keep"))?;
     Ok(ReadmeHtml {
         body,
-        prompt: row.get(2)?,
+        prompt: row.get(at + 2)?,
     })
 }
 
@@ -221,20 +222,20 @@ fn inconsistent(idx: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, format!("row holds {what}").into())
 }
 
-pub(super) fn request(row: &Row<'_>) -> rusqlite::Result<AccessRequest> {
+pub(super) fn request(row: &Row<'_>, at: usize) -> rusqlite::Result<AccessRequest> {
     Ok(AccessRequest {
-        id: parsed(row, 0, ObjectId::parse)?,
-        repo: repo_ref(row, 1)?,
-        user: parsed(row, 3, name)?,
+        id: parsed(row, at, ObjectId::parse)?,
+        repo: repo_ref(row, at + 1)?,
+        user: parsed(row, at + 3, name)?,
         contact: Contact {
-            fullname: row.get(4)?,
-            email: parsed_opt(row, 5, email)?,
+            fullname: row.get(at + 4)?,
+            email: parsed_opt(row, at + 5, email)?,
         },
-        answers: parsed(row, 6, answers)?,
-        state: state(row, 7)?,
-        created_at: timestamp(row, 11)?,
-        updated_at: timestamp(row, 12)?,
-        version: unsigned(row, 13)?,
+        answers: parsed(row, at + 6, answers)?,
+        state: state(row, at + 7)?,
+        created_at: timestamp(row, at + 11)?,
+        updated_at: timestamp(row, at + 12)?,
+        version: unsigned(row, at + 13)?,
     })
 }
 
