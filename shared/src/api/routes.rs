@@ -6,6 +6,7 @@
 //! is a revision, one segment that may hold an encoded slash (`refs%2Fpr%2F1`); `{path}` is
 //! a file's path in the repo, every segment to the end.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use http::Method;
@@ -400,7 +401,7 @@ static COMPILED: LazyLock<Vec<CompiledRoute>> = LazyLock::new(|| {
 /// route but not with this method is a 405; one that matches none is a 404.
 pub fn find(method: &Method, raw_path: &str) -> Result<RouteMatch> {
     let segments = decode_segments(raw_path)?;
-    let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let parts: Vec<&str> = segments.iter().map(AsRef::as_ref).collect();
     let mut allowed = Vec::new();
     for compiled in COMPILED.iter() {
         let Some(captured) = match_segments(&compiled.segments, &parts) else {
@@ -536,8 +537,8 @@ const MAX_PATH_LEN: usize = 8192;
 
 /// Splits a raw path into percent-decoded segments, which must be UTF-8. A decoded segment
 /// may hold a `/` (an encoded slash), which only a revision takes: anywhere else it would
-/// smuggle one segment in as two.
-fn decode_segments(raw_path: &str) -> Result<Vec<String>> {
+/// smuggle one segment in as two. A segment with nothing encoded is borrowed, not copied.
+fn decode_segments(raw_path: &str) -> Result<Vec<Cow<'_, str>>> {
     if raw_path.len() > MAX_PATH_LEN {
         return Err(Error::BadRequest(format!(
             "The path is longer than {MAX_PATH_LEN} bytes"
@@ -547,10 +548,9 @@ fn decode_segments(raw_path: &str) -> Result<Vec<String>> {
     let path = path.strip_suffix('/').unwrap_or(path);
     path.split('/')
         .map(|segment| {
-            let decoded = percent_decode_str(segment)
+            percent_decode_str(segment)
                 .decode_utf8()
-                .map_err(|_| Error::BadRequest("The path is not valid UTF-8".into()))?;
-            Ok(decoded.into_owned())
+                .map_err(|_| Error::BadRequest("The path is not valid UTF-8".into()))
         })
         .collect()
 }

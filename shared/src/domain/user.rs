@@ -43,7 +43,10 @@ impl Name {
     /// A user or organization name: a segment that is not one of the server's own paths.
     pub fn parse(text: &str) -> Result<Self, NameError> {
         let name = Self::parse_segment(text)?;
-        if RESERVED.contains(&text.to_ascii_lowercase().as_str()) {
+        if RESERVED
+            .iter()
+            .any(|reserved| reserved.eq_ignore_ascii_case(text))
+        {
             return Err(NameError::Reserved(text.to_owned()));
         }
         Ok(name)

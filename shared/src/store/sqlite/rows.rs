@@ -2,7 +2,7 @@
 //! one becomes a conversion error (and so a `Backend` error), never a panic.
 
 use rusqlite::Row;
-use rusqlite::types::Type;
+use rusqlite::types::{Type, ValueRef};
 
 use crate::domain::{
     AccessRequest, Answers, AuditAction, AuditRecord, Contact, Email, GateMode, Name,
@@ -28,13 +28,14 @@ pub(super) const AUDIT_COLUMNS: &str = "request_id, repo_type, repo_id, user, ac
      from_status, to_status, reason, at";
 
 /// Reads column `idx` as text and parses it; `None` from `parse` means the value is invalid.
+/// The text is borrowed from the row: only the parsed value is allocated.
 fn parsed<T>(
     row: &Row<'_>,
     idx: usize,
     parse: impl FnOnce(&str) -> Option<T>,
 ) -> rusqlite::Result<T> {
-    let text: String = row.get(idx)?;
-    parse(&text).ok_or_else(|| invalid(row, idx, &text))
+    let text = text(row, idx)?;
+    parse(text).ok_or_else(|| invalid(row, idx, text))
 }
 
 /// Like [`parsed`], for a nullable column.
@@ -43,9 +44,17 @@ fn parsed_opt<T>(
     idx: usize,
     parse: impl FnOnce(&str) -> Option<T>,
 ) -> rusqlite::Result<Option<T>> {
-    let text: Option<String> = row.get(idx)?;
-    text.map(|text| parse(&text).ok_or_else(|| invalid(row, idx, &text)))
-        .transpose()
+    match row.get_ref(idx)? {
+        ValueRef::Null => Ok(None),
+        _ => parsed(row, idx, parse).map(Some),
+    }
+}
+
+fn text<'row>(row: &'row Row<'_>, idx: usize) -> rusqlite::Result<&'row str> {
+    let value = row.get_ref(idx)?;
+    value
+        .as_str()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, value.data_type(), e.into()))
 }
 
 fn invalid(row: &Row<'_>, idx: usize, text: &str) -> rusqlite::Error {

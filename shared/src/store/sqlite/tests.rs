@@ -126,6 +126,27 @@ async fn a_write_from_a_second_store_on_the_same_directory_is_visible_to_the_fir
 }
 
 #[tokio::test]
+async fn a_stored_value_a_foreign_writer_spoiled_reads_back_as_a_store_error() {
+    let (store, dir) = temp_store();
+    let alice = alice();
+    store.create_user(&alice).await.unwrap();
+    store.create_repo(&repo()).await.unwrap();
+    let spoil = |sql: &str| raw_connection(&dir).execute(sql, []).unwrap();
+
+    spoil("UPDATE users SET email = 'not an address'");
+    let error = store.user(&alice.name).await.unwrap_err();
+    assert!(
+        matches!(error, StoreError::Backend(ref message) if message.contains("email")),
+        "{error:?}"
+    );
+
+    // STRICT tables keep a column's type, but not the bytes of its text valid UTF-8.
+    spoil("UPDATE repos SET owner = CAST(x'ff' AS TEXT)");
+    let error = store.repo(&model()).await.unwrap_err();
+    assert!(matches!(error, StoreError::Backend(_)), "{error:?}");
+}
+
+#[tokio::test]
 async fn a_database_from_a_newer_version_is_refused() {
     let (store, dir) = temp_store();
     drop(store);
