@@ -20,7 +20,7 @@ use shared::web::SessionKey;
 
 use crate::notify::{self, MailArgs};
 use crate::store::StoreArgs;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -141,9 +141,9 @@ pub async fn serve(
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
+        let stream = tokio::select! {
+            accepted = next_connection(&listener) => match accepted {
+                Ok(stream) => stream,
                 Err(error) => {
                     tracing::warn!(%error, "accept failed");
                     continue;
@@ -151,11 +151,6 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        // A streamed answer ends in a small write; with Nagle's algorithm on, it would wait
-        // for the client's delayed acknowledgment of the one before (40 ms on Linux).
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
         let app = app.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
@@ -172,6 +167,17 @@ pub async fn serve(
     }
     tracing::info!("gatehouse stopped");
     Ok(())
+}
+
+/// The next client connection, set up to be served.
+async fn next_connection(listener: &TcpListener) -> std::io::Result<TcpStream> {
+    let (stream, _) = listener.accept().await?;
+    // A streamed answer ends in a small write; with Nagle's algorithm on, it would wait for
+    // the client's delayed acknowledgment of the one before (40 ms on Linux).
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "could not set TCP_NODELAY");
+    }
+    Ok(stream)
 }
 
 /// Reads the body (refusing more than the limit) into the request type Lambda hands to the
@@ -316,6 +322,14 @@ mod tests {
 
     fn blobs(dir: &tempfile::TempDir) -> LocalBlobs {
         LocalBlobs::new(dir.path().join("blobs"))
+    }
+
+    #[tokio::test]
+    async fn a_connection_is_served_with_nagles_algorithm_off() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap());
+        let (served, _client) = tokio::join!(next_connection(&listener), client);
+        assert!(served.unwrap().nodelay().unwrap());
     }
 
     #[tokio::test]
