@@ -841,8 +841,10 @@ impl Store for SqliteStore {
                 "SELECT {FILE_COLUMNS} FROM files WHERE repo_type = ?1 AND repo_id = ?2 ORDER BY path"
             );
             let mut statement = db.prepare_cached(&sql)?;
-            let files = statement
-                .query_map(params![repo.repo_type.as_str(), repo.id.to_string()], |row| rows::file(row, 0))?;
+            let files = statement.query_map(
+                params![repo.repo_type.as_str(), repo.id.to_string()],
+                |row| rows::file(row, 0),
+            )?;
             Ok(files.collect::<Result<_, _>>()?)
         })
         .await
