@@ -8,8 +8,10 @@
 # and each function's ratio to the empty runs interleaved with it. The functions reach DynamoDB
 # Local through a relay of the emulator's that times the wait on it, so that the first answer's
 # own time shows apart from the emulator's (a JVM on the same cores, far slower than DynamoDB).
-# Extra rows: the empty function against itself (the noise floor), and whoami with the system's
-# TLS roots instead of the built-in ones (SSL_CERT_FILE: one bundle file; none).
+# Extra rows: the empty function against itself (the noise floor), the empty function on tokio's
+# single-threaded runtime (the functions' runtime; tests/bench/empty-function/src/current_thread.rs),
+# and whoami with the system's TLS roots instead of the built-in ones (SSL_CERT_FILE: one bundle
+# file; none).
 #
 # usage: tests/bench/lambda-init.sh            (from any directory)
 # env:   RUNS (20): timed runs of each function (and as many of the empty function beside them)
@@ -92,12 +94,12 @@ if [[ ${SKIP_BUILD:-0} != 1 ]]; then
   echo "== building the gatehouse admin binary (debug)"
   (cd "$ROOT" && env -u CARGO_TARGET_DIR cargo build --quiet -p gatehouse)
 fi
-for binary in "${functions[@]}" empty-function; do
+for binary in "${functions[@]}" empty-function empty-function-current-thread; do
   [[ -x $OUT/$binary ]] || { echo "no $OUT/$binary: build it first (without SKIP_BUILD)" >&2; exit 1; }
 done
 [[ -x $GATEHOUSE ]] || { echo "no $GATEHOUSE: run 'cargo build -p gatehouse'" >&2; exit 1; }
 echo "== $(machine_line)"
-echo "binary sizes: $(for b in empty-function "${functions[@]}"; do printf '%s %s  ' "$b" "$(stat -c %s "$OUT/$b")"; done)"
+echo "binary sizes: $(for b in empty-function empty-function-current-thread "${functions[@]}"; do printf '%s %s  ' "$b" "$(stat -c %s "$OUT/$b")"; done)"
 
 # ---------------------------------------------------------------- DynamoDB Local
 ddb_answers() { [[ -n ${AWS_ENDPOINT_URL_DYNAMODB:-} ]] && ddb ListTables '{}' 2>/dev/null | grep -q TableNames; }
@@ -205,7 +207,11 @@ empty = {"name": "empty-function", "binary": f"{bin_dir}/empty-function",
          "expect": {"echo": True}}
 # The empty function measured as a function too: the ratio an identical binary gets, the noise floor.
 control = dict(empty, name="empty-function-control")
-cases = [control] + [dict(events[n], name=n, binary=f"{bin_dir}/{n}") for n in names]
+# The same empty function on tokio's single-threaded runtime, as the functions run: against the
+# baseline, what the runtime flavor alone saves; the functions' ratios over it, their own start-up.
+current_thread = dict(empty, name="empty-function-current-thread",
+                      binary=f"{bin_dir}/empty-function-current-thread")
+cases = [control, current_thread] + [dict(events[n], name=n, binary=f"{bin_dir}/{n}") for n in names]
 # What the TLS root certificates cost. The functions trust the five Amazon Trust Services roots
 # built in (shared/src/lambda/sdk.rs); SSL_CERT_FILE is the operator's opt-out to the system's
 # roots (rustls-native-certs). whoami again, with SSL_CERT_FILE naming one bundle file, then an

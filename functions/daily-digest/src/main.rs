@@ -3,7 +3,7 @@
 use gatehouse_fn_daily_digest::{Tick, handle};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::lambda::init_tracing();
     let notifier = shared::lambda::notifier_from_env().await?;

@@ -3,7 +3,7 @@
 use aws_lambda_events::dynamodb::Event;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::lambda::init_tracing();
     let (notifier, events) = shared::lambda::notifier_and_events_from_env().await?;

@@ -4,7 +4,7 @@ use lambda_http::{Error, service_fn};
 use shared::api::endpoints;
 use shared::lambda;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda::init_tracing();
     let app = lambda::app_from_env().await?;

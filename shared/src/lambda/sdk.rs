@@ -7,13 +7,15 @@
 //!   roots, which was most of a function's init. An operator who needs other roots (a TLS
 //!   inspecting proxy, an emulator behind TLS) sets `SSL_CERT_FILE` or `SSL_CERT_DIR`, and the
 //!   system's roots are used as the SDK would by default.
-//! - **Credentials**: Lambda always puts the role's credentials in the environment, so when
-//!   `AWS_ACCESS_KEY_ID` is there the environment provider is used alone, without building the
-//!   default chain (profile files, web identity with its STS client, ECS, IMDS). Without it, as
-//!   under `cargo lambda watch` with a profile, the default chain decides.
+//! - **Credentials and region**: Lambda always puts the role's credentials and the region in the
+//!   environment, so when `AWS_ACCESS_KEY_ID` is there the environment provider is used alone,
+//!   without building the default chain (profile files, web identity with its STS client, ECS,
+//!   IMDS), and when `AWS_REGION` is there it is the region, without building the region chain
+//!   and its IMDS client. Without them, as under `cargo lambda watch` with a profile, the default
+//!   chains decide.
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
-use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
@@ -24,18 +26,28 @@ const AMAZON_TRUST_ROOTS: &[u8] = include_bytes!("amazon-trust-roots.pem");
 
 /// The SDK configuration from the process environment.
 pub async fn sdk_config() -> SdkConfig {
-    sdk_config_from(&|name| std::env::var_os(name).is_some_and(|value| !value.is_empty())).await
+    sdk_config_from(&|name| std::env::var(name).ok().filter(|value| !value.is_empty())).await
 }
 
-async fn sdk_config_from(is_set: &dyn Fn(&str) -> bool) -> SdkConfig {
+/// `var` reads a variable of the environment: `None` when it is unset, empty or not Unicode.
+async fn sdk_config_from(var: &dyn Fn(&str) -> Option<String>) -> SdkConfig {
+    let is_set = |name: &str| var(name).is_some();
     let mut loader = with_https_client(
         aws_config::defaults(BehaviorVersion::latest()),
-        Trust::from_env(is_set),
+        Trust::from_env(&is_set),
     );
-    if CredentialsSource::from_env(is_set) == CredentialsSource::Environment {
+    if CredentialsSource::from_env(&is_set) == CredentialsSource::Environment {
         loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
     }
+    if let Some(region) = region_from_env(var) {
+        loader = loader.region(region);
+    }
     loader.load().await
+}
+
+/// The region Lambda names in `AWS_REGION` (the default chain's first source too).
+fn region_from_env(var: &dyn Fn(&str) -> Option<String>) -> Option<Region> {
+    var("AWS_REGION").map(Region::new)
 }
 
 /// The roots the HTTPS client trusts.
@@ -112,6 +124,15 @@ mod tests {
         move |name| names.contains(&name)
     }
 
+    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        }
+    }
+
     /// The SHA-256 of each root's Subject Public Key Info, as https://www.amazontrust.com/repository/
     /// publishes them.
     const PUBLISHED_SPKI_SHA256: [&str; 5] = [
@@ -175,6 +196,26 @@ mod tests {
             .send()
             .await
             .expect("DynamoDB Local answers through the functions' HTTPS client");
+    }
+
+    #[test]
+    fn the_region_is_lambdas_aws_region_when_it_is_set() {
+        assert_eq!(
+            region_from_env(&vars(&[("AWS_REGION", "eu-west-3")])),
+            Some(Region::new("eu-west-3"))
+        );
+        assert_eq!(region_from_env(&vars(&[])), None);
+    }
+
+    #[tokio::test]
+    async fn the_configuration_carries_the_environments_region_and_credentials() {
+        let config = sdk_config_from(&vars(&[
+            ("AWS_REGION", "eu-west-3"),
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ]))
+        .await;
+        assert_eq!(config.region(), Some(&Region::new("eu-west-3")));
+        assert!(config.credentials_provider().is_some());
     }
 
     #[test]

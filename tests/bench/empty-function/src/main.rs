@@ -1,5 +1,6 @@
 //! The baseline for `tests/bench/lambda-init.sh`: an empty `lambda_runtime` function, built
-//! with the same settings as the functions under `functions/`. It answers its event as is.
+//! with the same settings as the functions under `functions/`. It answers its event as is. It is
+//! `cargo lambda new`'s function, on tokio's multi-threaded runtime (`#[tokio::main]`).
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
