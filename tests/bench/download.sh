@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # A gated download's HEAD on the local server under 32 concurrent connections (oha), side by
-# side with a trivial route (GET /api/agent-harnesses) measured before and after it in the same
-# run: `HEAD /owner/gated/resolve/main/config.json` as a user whose request is accepted (the
-# token, the gate and the file's metadata; no blob is read), and the GET of the same small file,
-# which also reads its blob. oha, not wrk: wrk's parser waits for the body a HEAD answer's
-# Content-Length announces. Every run uses the same tool.
+# side with a trivial route (GET /api/agent-harnesses) in the same run: `HEAD
+# /owner/gated/resolve/main/config.json` as a user whose request is accepted (the token, the gate
+# and the file's metadata; no blob is read), and the GET of the same small file, which also reads
+# its blob. The HEAD and the trivial route alternate for ROUNDS rounds (trivial, HEAD, trivial,
+# HEAD, ..., trivial); each HEAD run is set against the mean of the trivial runs on either side of
+# it, and the figure is the median of those ratios: this machine's throughput drifts by up to 30 %
+# between runs a minute apart, which a single pair of runs takes for a difference between routes.
+# oha, not wrk: wrk's parser waits for the body a HEAD answer's Content-Length announces. Every
+# run uses the same tool.
 #
 # usage: tests/bench/download.sh            (from any directory)
-# env:   DURATION (10s), CONNECTIONS (32); KEEP=1 keeps the temp dir. Installs oha with
-#        `cargo install` when it is missing.
+# env:   ROUNDS (3), DURATION (5s) of each run, CONNECTIONS (32); KEEP=1 keeps the temp dir.
+#        Installs oha with `cargo install` when it is missing.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5s}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=2 # oha's default: a worker thread a core
 REPO=owner/gated
@@ -82,12 +87,33 @@ PY
   fi
 }
 
-run_oha trivial_before "$BASE/api/agent-harnesses"
-run_oha gated_head "$BASE/$FILE" -m HEAD "${auth[@]}"
+run_oha trivial_0 "$BASE/api/agent-harnesses"
+for ((round = 1; round <= ROUNDS; round++)); do
+  run_oha "gated_head_$round" "$BASE/$FILE" -m HEAD "${auth[@]}"
+  run_oha "trivial_$round" "$BASE/api/agent-harnesses"
+done
 run_oha gated_get "$BASE/$FILE" "${auth[@]}"
-run_oha trivial_after "$BASE/api/agent-harnesses"
 
 peak=$(peak_rss_mib)
 stop_server
 
-print_results "$peak" trivial_before gated_head gated_get trivial_after
+echo
+echo "== results ($THREADS oha threads, $CONNECTIONS connections, $DURATION a run; server peak RSS $peak MiB)"
+printf '%-14s %10s %10s %9s %9s %12s %18s\n' run requests 'req/s' 'p50 ms' 'p99 ms' 'HEAD/trivial' 'server CPU us/req'
+row() { # NAME [RATIO]
+  printf '%-14s %10s %10s %9s %9s %12s %18s\n' "$1" "${REQS[$1]}" "${RPS[$1]}" "${P50[$1]}" "${P99[$1]}" "${2:-}" "${CPU_US[$1]}"
+}
+ratios=()
+row trivial_0
+for ((round = 1; round <= ROUNDS; round++)); do
+  ratio=$(python3 -c "print(f'{${RPS[gated_head_$round]} / ((${RPS[trivial_$((round - 1))]} + ${RPS[trivial_$round]}) / 2):.3f}')")
+  ratios+=("$ratio")
+  row "gated_head_$round" "$ratio"
+  row "trivial_$round"
+done
+get_ratio=$(python3 -c "print(f'{${RPS[gated_get]} / ${RPS[trivial_$ROUNDS]}:.3f}')")
+row gated_get "$get_ratio"
+median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+echo "(HEAD/trivial: a HEAD run's req/s over the mean of the trivial runs before and after it;"
+echo " the GET's over the last trivial run's)"
+echo "gated HEAD / trivial route, median of $ROUNDS rounds: $median (rounds: ${ratios[*]}; target: at least 0.5)"
