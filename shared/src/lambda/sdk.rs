@@ -13,6 +13,11 @@
 //!   IMDS), and when `AWS_REGION` is there it is the region, without building the region chain
 //!   and its IMDS client. Without them, as under `cargo lambda watch` with a profile, the default
 //!   chains decide.
+//!
+//! And one saving for the functions with several clients (DynamoDB and S3, SES or EventBridge):
+//! the SDK validates the HTTPS client as it builds each service client, by building a connector
+//! (its TLS configuration and roots) and dropping it. All of a function's clients share this one
+//! HTTPS client, so it is validated once.
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
@@ -20,6 +25,16 @@ use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_http_client::{Builder, Connector};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_types::config_bag::ConfigBag;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Amazon Trust Services' roots, PEM, with where they come from.
 const AMAZON_TRUST_ROOTS: &[u8] = include_bytes!("amazon-trust-roots.pem");
@@ -98,19 +113,70 @@ fn with_https_client(loader: ConfigLoader, trust: Trust) -> ConfigLoader {
         .with_trust_store(trust.trust_store())
         .build()
         .expect("a TLS context with only a trust store is always valid");
-    loader.http_client(
-        Builder::new().build_with_connector_fn(move |settings, components| {
-            let mut connector = Connector::builder()
-                .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-                .tls_context(context.clone());
-            connector.set_connector_settings(settings.cloned());
-            if let Some(components) = components {
-                connector.set_sleep_impl(components.sleep_impl());
-            }
-            connector.set_proxy_config(Some(ProxyConfig::from_env()));
-            connector.build()
-        }),
-    )
+    let client = Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut connector = Connector::builder()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+            .tls_context(context.clone());
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    });
+    loader.http_client(ValidatedOnce::new(client))
+}
+
+/// An HTTP client whose base validation, which the SDK runs as it builds each service client,
+/// runs until it first succeeds; everything else is the inner client's.
+#[derive(Debug)]
+struct ValidatedOnce {
+    inner: SharedHttpClient,
+    validated: AtomicBool,
+}
+
+impl ValidatedOnce {
+    fn new(inner: SharedHttpClient) -> Self {
+        ValidatedOnce {
+            inner,
+            validated: AtomicBool::new(false),
+        }
+    }
+}
+
+impl HttpClient for ValidatedOnce {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.inner.http_connector(settings, components)
+    }
+
+    fn validate_base_client_config(
+        &self,
+        runtime_components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        if !self.validated.load(Ordering::Acquire) {
+            self.inner
+                .validate_base_client_config(runtime_components, cfg)?;
+            self.validated.store(true, Ordering::Release);
+        }
+        Ok(())
+    }
+
+    fn validate_final_config(
+        &self,
+        runtime_components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.inner.validate_final_config(runtime_components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.inner.connector_metadata()
+    }
 }
 
 #[cfg(test)]
@@ -119,6 +185,8 @@ mod tests {
     use rustls_pki_types::CertificateDer;
     use rustls_pki_types::pem::PemObject;
     use sha2::{Digest, Sha256};
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
 
     fn set(names: &'static [&'static str]) -> impl Fn(&str) -> bool {
         move |name| names.contains(&name)
@@ -196,6 +264,81 @@ mod tests {
             .send()
             .await
             .expect("DynamoDB Local answers through the functions' HTTPS client");
+    }
+
+    /// An HTTP client that counts its base validations and fails the first `failures` of them.
+    #[derive(Debug)]
+    struct CountingClient {
+        validations: Arc<AtomicUsize>,
+        failures: usize,
+    }
+
+    impl HttpClient for CountingClient {
+        fn http_connector(
+            &self,
+            _: &HttpConnectorSettings,
+            _: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            unreachable!("these tests send no request")
+        }
+
+        fn validate_base_client_config(
+            &self,
+            _: &RuntimeComponentsBuilder,
+            _: &ConfigBag,
+        ) -> Result<(), BoxError> {
+            let done = self.validations.fetch_add(1, Ordering::SeqCst);
+            if done < self.failures {
+                Err("no connector".into())
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    fn counted(failures: usize) -> (ValidatedOnce, Arc<AtomicUsize>) {
+        let validations = Arc::new(AtomicUsize::new(0));
+        let inner = SharedHttpClient::new(CountingClient {
+            validations: Arc::clone(&validations),
+            failures,
+        });
+        (ValidatedOnce::new(inner), validations)
+    }
+
+    #[test]
+    fn all_of_a_functions_service_clients_validate_the_shared_https_client_once() {
+        let (client, validations) = counted(0);
+        let config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-3"))
+            .http_client(client)
+            .build();
+        let _dynamodb = aws_sdk_dynamodb::Client::new(&config);
+        let _s3 = aws_sdk_s3::Client::new(&config);
+        let _ses = aws_sdk_ses::Client::new(&config);
+        assert_eq!(validations.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_failed_validation_is_not_remembered() {
+        let (client, validations) = counted(1);
+        let (components, cfg) = (RuntimeComponentsBuilder::new("test"), ConfigBag::base());
+        assert!(
+            client
+                .validate_base_client_config(&components, &cfg)
+                .is_err()
+        );
+        assert!(
+            client
+                .validate_base_client_config(&components, &cfg)
+                .is_ok()
+        );
+        assert!(
+            client
+                .validate_base_client_config(&components, &cfg)
+                .is_ok()
+        );
+        assert_eq!(validations.load(Ordering::SeqCst), 2);
     }
 
     #[test]
