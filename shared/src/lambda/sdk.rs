@@ -46,12 +46,11 @@ pub async fn sdk_config() -> SdkConfig {
 
 /// `var` reads a variable of the environment: `None` when it is unset, empty or not Unicode.
 async fn sdk_config_from(var: &dyn Fn(&str) -> Option<String>) -> SdkConfig {
-    let is_set = |name: &str| var(name).is_some();
     let mut loader = with_https_client(
         aws_config::defaults(BehaviorVersion::latest()),
-        Trust::from_env(&is_set),
+        Trust::from_env(var),
     );
-    if CredentialsSource::from_env(&is_set) == CredentialsSource::Environment {
+    if CredentialsSource::from_env(var) == CredentialsSource::Environment {
         loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
     }
     if let Some(region) = region_from_env(var) {
@@ -73,8 +72,8 @@ enum Trust {
 }
 
 impl Trust {
-    fn from_env(is_set: &dyn Fn(&str) -> bool) -> Self {
-        if is_set("SSL_CERT_FILE") || is_set("SSL_CERT_DIR") {
+    fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Self {
+        if var("SSL_CERT_FILE").is_some() || var("SSL_CERT_DIR").is_some() {
             Self::SystemRoots
         } else {
             Self::AmazonRoots
@@ -96,8 +95,8 @@ enum CredentialsSource {
 }
 
 impl CredentialsSource {
-    fn from_env(is_set: &dyn Fn(&str) -> bool) -> Self {
-        if is_set("AWS_ACCESS_KEY_ID") {
+    fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Self {
+        if var("AWS_ACCESS_KEY_ID").is_some() {
             Self::Environment
         } else {
             Self::DefaultChain
@@ -188,10 +187,6 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::AtomicUsize;
 
-    fn set(names: &'static [&'static str]) -> impl Fn(&str) -> bool {
-        move |name| names.contains(&name)
-    }
-
     fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |name| {
             pairs
@@ -244,12 +239,15 @@ mod tests {
 
     #[test]
     fn the_amazon_roots_are_trusted_unless_the_operator_names_a_certificate_file_or_directory() {
-        assert_eq!(Trust::from_env(&set(&[])), Trust::AmazonRoots);
+        assert_eq!(Trust::from_env(&vars(&[])), Trust::AmazonRoots);
         assert_eq!(
-            Trust::from_env(&set(&["SSL_CERT_FILE"])),
+            Trust::from_env(&vars(&[("SSL_CERT_FILE", "set")])),
             Trust::SystemRoots
         );
-        assert_eq!(Trust::from_env(&set(&["SSL_CERT_DIR"])), Trust::SystemRoots);
+        assert_eq!(
+            Trust::from_env(&vars(&[("SSL_CERT_DIR", "set")])),
+            Trust::SystemRoots
+        );
     }
 
     #[tokio::test]
@@ -364,11 +362,11 @@ mod tests {
     #[test]
     fn credentials_come_from_the_environment_alone_when_lambda_put_them_there() {
         assert_eq!(
-            CredentialsSource::from_env(&set(&["AWS_ACCESS_KEY_ID"])),
+            CredentialsSource::from_env(&vars(&[("AWS_ACCESS_KEY_ID", "set")])),
             CredentialsSource::Environment
         );
         assert_eq!(
-            CredentialsSource::from_env(&set(&[])),
+            CredentialsSource::from_env(&vars(&[])),
             CredentialsSource::DefaultChain
         );
     }
