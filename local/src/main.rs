@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand};
     version,
     about = "Hugging Face-style gated access to model, dataset and space repositories"
 )]
-struct Cli {
+pub struct Cli {
     /// Where the embedded store, blobs and outbox live.
     #[arg(
         long,
@@ -28,24 +28,15 @@ struct Cli {
     #[command(flatten)]
     store: store::StoreArgs,
     #[command(subcommand)]
-    command: Command,
+    pub command: Command,
 }
 
 #[derive(Subcommand)]
-enum Command {
+pub enum Command {
     /// Serve every route on one address.
     Serve(server::ServeArgs),
-    #[command(subcommand)]
-    User(admin::UserCommand),
-    #[command(subcommand)]
-    Org(admin::OrgCommand),
-    #[command(subcommand)]
-    Token(admin::TokenCommand),
-    #[command(subcommand)]
-    Repo(admin::RepoCommand),
-    /// Send the daily digest of new pending requests of one day (yesterday by default), to
-    /// DATA_DIR/outbox. A day already sent sends nothing again.
-    Digest(notify::DigestArgs),
+    #[command(flatten)]
+    Admin(admin::AdminCommand),
 }
 
 #[tokio::main]
@@ -60,14 +51,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Serve(args) => server::serve(&cli.data_dir, &cli.store, args).await,
-        Command::User(command) => admin::user(&cli.data_dir, &cli.store, command).await,
-        Command::Org(command) => admin::org(&cli.data_dir, &cli.store, command).await,
-        Command::Token(command) => admin::token(&cli.data_dir, &cli.store, command).await,
-        Command::Repo(command) => admin::repo(&cli.data_dir, &cli.store, command).await,
-        Command::Digest(args) => match cli.store.open(&cli.data_dir).await {
-            Ok(store) => notify::digest(&cli.data_dir, store, args).await,
-            Err(error) => Err(error),
-        },
+        Command::Admin(command) => admin::run_from_cli(&cli.data_dir, &cli.store, command).await,
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -17,6 +17,8 @@ use shared::service::notifications::{
 };
 use shared::store::{SqliteStore, Store, StoreResult, stream};
 
+use crate::admin::Report;
+
 /// How often the change feed looks for new requests.
 const FEED_POLL: Duration = Duration::from_millis(200);
 /// The longest wait between tries of a record whose alert keeps failing.
@@ -78,23 +80,24 @@ pub async fn digest(
     data_dir: &Path,
     store: Arc<dyn Store>,
     args: DigestArgs,
+    report: &mut dyn Report,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let day = match args.day {
         Some(day) => day,
         None => yesterday(Timestamp::now())?,
     };
     let notifier = args.mail.notifier(data_dir, store, args.public_url);
-    let report = send_digest(&notifier, day).await?;
-    println!("{}", summary(day, &report));
-    for (repo, error) in &report.failed {
-        eprintln!("{repo}: {error}");
+    let sent = send_digest(&notifier, day).await?;
+    report.line(summary(day, &sent));
+    for (repo, error) in &sent.failed {
+        report.warning(format!("{repo}: {error}"));
     }
-    if report.failed.is_empty() {
+    if sent.failed.is_empty() {
         Ok(())
     } else {
         Err(format!(
             "{} digests failed; run the same day again to send them",
-            report.failed.len()
+            sent.failed.len()
         )
         .into())
     }

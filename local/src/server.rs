@@ -18,6 +18,7 @@ use shared::seed::{Seed, SeedError};
 use shared::store::Store;
 use shared::web::SessionKey;
 
+use crate::admin::{Workspace, relay};
 use crate::notify::{self, MailArgs};
 use crate::store::StoreArgs;
 use tokio::net::{TcpListener, TcpStream};
@@ -120,8 +121,16 @@ pub async fn serve(
         .unwrap_or_else(|| format!("http://{addr}"));
     let notifier = args.mail.notifier(data_dir, store.clone(), site);
     tokio::spawn(notify::run_daily_digest(notifier.clone(), args.digest_hour));
+    // Kept until the server stops, when its drop removes the socket.
+    let mut _admin_socket = None;
     match embedded {
         Some(embedded) => {
+            let workspace = Arc::new(Workspace {
+                data_dir: data_dir.to_owned(),
+                store: store.clone(),
+                blobs: blobs.clone(),
+            });
+            _admin_socket = listen_for_admin_commands(workspace);
             let data_dir = data_dir.to_owned();
             tokio::spawn(
                 async move { notify::run_change_feeds(&data_dir, embedded, notifier).await },
@@ -167,6 +176,22 @@ pub async fn serve(
     }
     tracing::info!("gatehouse stopped");
     Ok(())
+}
+
+/// Runs the admin commands given on the data dir while the server holds its store. A data
+/// dir whose socket cannot be made (its path is too long for one) is still served; its admin
+/// commands are refused until the server stops.
+fn listen_for_admin_commands(workspace: Arc<Workspace>) -> Option<relay::SocketFile> {
+    match relay::bind(&workspace.data_dir) {
+        Ok((listener, file)) => {
+            tokio::spawn(relay::serve(listener, workspace));
+            Some(file)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "no socket for admin commands: they are refused until the server stops");
+            None
+        }
+    }
 }
 
 /// The next client connection, set up to be served.

@@ -1,4 +1,5 @@
-"""The admin commands manage a data dir, with or without a server running on it."""
+"""The admin commands manage a data dir, with or without a server running on it (which then runs
+them: it holds the embedded store while it runs)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,44 @@ def test_admin_commands_build_a_working_gated_repo_while_the_server_runs(gatehou
     admin(data, "org", "remove-member", "lab", "ann")
     with pytest.raises(HfHubHTTPError):
         owner.update_repo_settings("lab/model", gated="auto")
+
+
+@pytest.mark.skipif(os.environ.get("GATEHOUSE_TEST_STORE", "sqlite") == "dynamodb",
+                    reason="the embedded store's data dir is one server's; a table is shared by design")
+def test_a_served_data_dir_is_the_servers_alone_and_a_killed_servers_socket_is_no_obstacle(
+        gatehouse_factory, tmp_path):
+    data = tmp_path / "owned"
+    srv = gatehouse_factory(None, data_dir=data).start()
+    assert (data / "admin.sock").stat().st_mode & 0o777 == 0o600
+
+    second = subprocess.run([str(GATEHOUSE_BIN), "serve", "--addr", "127.0.0.1:0", "--data-dir", str(data)],
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert second.returncode != 0
+    assert "is held by another process" in second.stderr, second.stderr
+
+    # Through the server, from another directory, with a path relative to it.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "weights.bin").write_bytes(b"\x00" * 1000)
+    run = lambda *args: subprocess.run([str(GATEHOUSE_BIN), "--data-dir", str(data), *args], cwd=elsewhere,
+                                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert run("user", "add", "ann").returncode == 0
+    assert run("repo", "create", "ann/model").returncode == 0
+    uploaded = run("repo", "upload", "ann/model", "weights.bin")
+    assert uploaded.returncode == 0, uploaded.stderr
+    assert "(1 files)" in uploaded.stdout
+    refused = run("user", "add", "ann")
+    assert refused.returncode != 0 and "ann" in refused.stderr
+
+    srv.stop(hard=True)
+    assert (data / "admin.sock").exists()
+    token = admin(data, "token", "create", "ann", "--name", "laptop").stdout.strip()
+    srv = gatehouse_factory(None, data_dir=data).start()
+    ann = HfApi(endpoint=srv.endpoint, token=token)
+    assert ann.whoami()["name"] == "ann"
+    assert ann.list_repo_files("ann/model") == ["weights.bin"]
+    srv.stop()
+    assert not (data / "admin.sock").exists()
 
 
 def test_admin_commands_refuse_bad_input_with_a_message(tmp_path):

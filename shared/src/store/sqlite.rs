@@ -1,5 +1,6 @@
-//! The embedded store: one SQLite file under the data directory, durable across restarts
-//! and shared by the local server and the admin CLI running beside it.
+//! The embedded store: one SQLite file under the data directory, durable across restarts,
+//! and held by one process at a time: the local server while it runs (the admin commands then
+//! reach it through the server), or an admin command.
 
 mod context;
 mod rows;
@@ -33,8 +34,14 @@ use crate::domain::{
 };
 
 const FILE_NAME: &str = "gatehouse.sqlite3";
-/// How long a statement waits for another connection's write lock (the admin CLI writing
-/// while the server runs) before giving up.
+/// SQLite's unix VFS that locks the database file for the whole process and keeps the WAL's
+/// index in the process's memory. A read then takes no file lock: with the default VFS, the
+/// two `fcntl` calls of each read's shared-memory lock, under a mutex both server threads
+/// contend for, were the largest cost a gated download's HEAD had beyond the trivial route's
+/// (BENCHMARKS.md, section 8).
+const PROCESS_EXCLUSIVE_VFS: &std::ffi::CStr = c"unix-excl";
+/// How long a statement waits for another connection's write lock, and an open for another
+/// process to let go of the database, before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Reader connections open at once; further reads wait for one to be free.
 const MAX_READERS: usize = 4;
@@ -62,16 +69,28 @@ impl SqliteStore {
     /// Opens (creating it if needed) the database in `data_dir`, and brings its schema up to
     /// date. Every committed write is synced to disk before the call returns, so it survives
     /// a crash or a power loss.
+    ///
+    /// This process holds the database until every clone of the store is dropped; another
+    /// process that opens it meanwhile waits for it as long as for a write lock, then is refused.
     pub fn open(data_dir: &Path) -> StoreResult<Self> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             StoreError::Backend(format!("cannot create {}: {e}", data_dir.display()))
         })?;
         let path = data_dir.join(FILE_NAME);
-        let mut writer = Connection::open(&path)
-            .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
+        let mut writer =
+            Connection::open_with_flags_and_vfs(&path, OpenFlags::default(), PROCESS_EXCLUSIVE_VFS)
+                .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
         writer.busy_timeout(BUSY_TIMEOUT)?;
-        let mode: String =
-            writer.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        // The first statement takes the process's lock.
+        let mode: String = writer
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(|error| match error.sqlite_error_code() {
+                Some(ErrorCode::DatabaseBusy) => StoreError::Backend(format!(
+                    "{} is held by another process (a gatehouse server on the same data dir?)",
+                    path.display()
+                )),
+                _ => error.into(),
+            })?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Backend(format!(
                 "{} cannot use write-ahead logging (journal mode {mode})",
@@ -98,7 +117,8 @@ impl SqliteStore {
 
     /// Runs `op` in one `BEGIN IMMEDIATE` transaction on the writer connection, committed only
     /// if `op` succeeds. Taking the write lock up front means a transaction that reads before
-    /// it writes can never fail half-way because another process wrote in between.
+    /// it writes can never fail half-way because another store of this process wrote in
+    /// between.
     async fn write<T, F>(&self, op: F) -> StoreResult<T>
     where
         T: Send + 'static,
@@ -267,7 +287,8 @@ impl Inner {
             Some(db) => Ok(db),
             None => {
                 let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-                let db = Connection::open_with_flags(&self.path, flags)?;
+                let db =
+                    Connection::open_with_flags_and_vfs(&self.path, flags, PROCESS_EXCLUSIVE_VFS)?;
                 db.busy_timeout(BUSY_TIMEOUT)?;
                 db.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
                 // The bundled SQLite re-plans a statement whenever its bound values change

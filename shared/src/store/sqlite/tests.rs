@@ -113,7 +113,7 @@ async fn opening_an_existing_database_keeps_its_data_and_schema() {
 async fn a_write_from_a_second_store_on_the_same_directory_is_visible_to_the_first() {
     let (server, dir) = temp_store();
     let alice = alice();
-    // The server has already read (and so opened a reader) before the admin CLI writes.
+    // The server has already read (and so opened a reader) before the second store writes.
     assert_eq!(server.user(&alice.name).await.unwrap(), None);
 
     let admin = SqliteStore::open(dir.path()).unwrap();

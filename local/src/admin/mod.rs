@@ -1,21 +1,119 @@
-//! Admin commands: manage users, organizations, tokens and repos in a data dir, with or
-//! without a server running on it.
+//! Admin commands: manage users, organizations, tokens and repos in a data dir, and send a
+//! digest. With a server running on the data dir, the server runs them (see [`relay`]): it
+//! holds the embedded store while it runs.
+
+pub mod relay;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use clap::Subcommand;
+use shared::blobs::BlobStore;
 use shared::domain::{
     Email, GateMode, Name, NotificationsMode, ObjectId, OrgRole, Organization, RepoId, RepoPath,
     RepoRef, RepoType, Timestamp, TokenRole, TokenSecret, User, Visibility, check_fullname,
     check_token_name,
 };
 use shared::service::repos::{MAX_FILES_PER_COMMIT, NewRepo, commit_files, create_repo};
-use shared::store::TokenRecord;
+use shared::store::{Store, TokenRecord};
 
+use crate::notify::{self, DigestArgs};
 use crate::store::StoreArgs;
 
-type Outcome = Result<(), Box<dyn std::error::Error>>;
+pub type Outcome = Result<(), Box<dyn std::error::Error>>;
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    #[command(subcommand)]
+    User(UserCommand),
+    #[command(subcommand)]
+    Org(OrgCommand),
+    #[command(subcommand)]
+    Token(TokenCommand),
+    #[command(subcommand)]
+    Repo(RepoCommand),
+    /// Send the daily digest of new pending requests of one day (yesterday by default), to
+    /// DATA_DIR/outbox. A day already sent sends nothing again.
+    Digest(DigestArgs),
+}
+
+/// What a command works on: a data dir, its store and its blobs.
+pub struct Workspace {
+    pub data_dir: PathBuf,
+    pub store: Arc<dyn Store>,
+    pub blobs: Arc<dyn BlobStore>,
+}
+
+/// Where a command's lines go: this terminal, or the CLI a server runs the command for.
+pub trait Report: Send {
+    /// A line of the command's output (standard output).
+    fn line(&mut self, line: String);
+    /// A line about something that went wrong (standard error).
+    fn warning(&mut self, line: String);
+}
+
+/// The terminal this process runs in.
+pub struct Terminal;
+
+impl Report for Terminal {
+    fn line(&mut self, line: String) {
+        println!("{line}");
+    }
+
+    fn warning(&mut self, line: String) {
+        eprintln!("{line}");
+    }
+}
+
+/// Runs `command` from the command line: on the server running on the data dir when there is
+/// one (the embedded store only), or else on the store itself.
+pub async fn run_from_cli(
+    data_dir: &Path,
+    store_args: &StoreArgs,
+    command: AdminCommand,
+) -> Outcome {
+    if store_args.is_sqlite() {
+        let args = std::env::args_os().collect();
+        let cwd = std::env::current_dir()?;
+        let forwarded = relay::forward(data_dir, args, &cwd, &mut Terminal).await?;
+        if let relay::Forwarded::Ran(outcome) = forwarded {
+            return outcome;
+        }
+    }
+    let workspace = Workspace {
+        data_dir: data_dir.to_owned(),
+        store: store_args.open(data_dir).await?,
+        blobs: store_args.blobs(data_dir).await,
+    };
+    command.run(&workspace, &mut Terminal).await
+}
+
+impl AdminCommand {
+    /// Makes the command's file paths absolute from `cwd`, the directory it was given in: a
+    /// server runs it from its own.
+    pub fn resolve_paths(&mut self, cwd: &Path) {
+        match self {
+            AdminCommand::Repo(RepoCommand::Readme { file, .. }) => *file = cwd.join(&*file),
+            AdminCommand::Repo(RepoCommand::Upload { source, .. }) => {
+                *source = cwd.join(&*source);
+            }
+            _ => {}
+        }
+    }
+
+    pub async fn run(self, on: &Workspace, report: &mut dyn Report) -> Outcome {
+        match self {
+            AdminCommand::User(command) => user(on.store.as_ref(), command, report).await,
+            AdminCommand::Org(command) => org(on.store.as_ref(), command, report).await,
+            AdminCommand::Token(command) => token(on.store.as_ref(), command, report).await,
+            AdminCommand::Repo(command) => repo(on, command, report).await,
+            AdminCommand::Digest(args) => {
+                notify::digest(&on.data_dir, on.store.clone(), args, report).await
+            }
+        }
+    }
+}
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -116,8 +214,7 @@ fn parse_gate(text: &str) -> Result<GateMode, String> {
     }
 }
 
-pub async fn user(data_dir: &Path, store: &StoreArgs, command: UserCommand) -> Outcome {
-    let store = store.open(data_dir).await?;
+async fn user(store: &dyn Store, command: UserCommand, report: &mut dyn Report) -> Outcome {
     match command {
         UserCommand::Add {
             name,
@@ -132,14 +229,13 @@ pub async fn user(data_dir: &Path, store: &StoreArgs, command: UserCommand) -> O
                 created_at: Timestamp::now(),
             };
             store.create_user(&user).await?;
-            println!("added user {}", user.name);
+            report.line(format!("added user {}", user.name));
         }
     }
     Ok(())
 }
 
-pub async fn org(data_dir: &Path, store: &StoreArgs, command: OrgCommand) -> Outcome {
-    let store = store.open(data_dir).await?;
+async fn org(store: &dyn Store, command: OrgCommand, report: &mut dyn Report) -> Outcome {
     match command {
         OrgCommand::Add { name, fullname } => {
             let org = Organization {
@@ -149,24 +245,23 @@ pub async fn org(data_dir: &Path, store: &StoreArgs, command: OrgCommand) -> Out
                 created_at: Timestamp::now(),
             };
             store.create_organization(&org).await?;
-            println!("added organization {}", org.name);
+            report.line(format!("added organization {}", org.name));
         }
         OrgCommand::AddMember { org, user, role } => {
             store
                 .add_member(&org, &user, role, Timestamp::now())
                 .await?;
-            println!("added {user} to {org} as {}", role.as_str());
+            report.line(format!("added {user} to {org} as {}", role.as_str()));
         }
         OrgCommand::RemoveMember { org, user } => {
             store.remove_member(&org, &user).await?;
-            println!("removed {user} from {org}");
+            report.line(format!("removed {user} from {org}"));
         }
     }
     Ok(())
 }
 
-pub async fn token(data_dir: &Path, store: &StoreArgs, command: TokenCommand) -> Outcome {
-    let store = store.open(data_dir).await?;
+async fn token(store: &dyn Store, command: TokenCommand, report: &mut dyn Report) -> Outcome {
     match command {
         TokenCommand::Create { user, name, role } => {
             if store.user(&user).await?.is_none() {
@@ -183,18 +278,18 @@ pub async fn token(data_dir: &Path, store: &StoreArgs, command: TokenCommand) ->
                 })
                 .await?;
             // The secret is shown this once; only its digest is stored.
-            println!("{}", secret.expose());
+            report.line(secret.expose().to_owned());
         }
         TokenCommand::Revoke { user, name } => {
             store.revoke_token(&user, &name).await?;
-            println!("revoked token '{name}' of {user}");
+            report.line(format!("revoked token '{name}' of {user}"));
         }
     }
     Ok(())
 }
 
-pub async fn repo(data_dir: &Path, store_args: &StoreArgs, command: RepoCommand) -> Outcome {
-    let store = store_args.open(data_dir).await?;
+async fn repo(on: &Workspace, command: RepoCommand, report: &mut dyn Report) -> Outcome {
+    let (store, blobs) = (on.store.as_ref(), on.blobs.as_ref());
     match command {
         RepoCommand::Create {
             id,
@@ -205,7 +300,7 @@ pub async fn repo(data_dir: &Path, store_args: &StoreArgs, command: RepoCommand)
         } => {
             let repo = RepoRef::new(repo_type, id);
             create_repo(
-                store.as_ref(),
+                store,
                 NewRepo {
                     repo: repo.clone(),
                     owner,
@@ -217,7 +312,7 @@ pub async fn repo(data_dir: &Path, store_args: &StoreArgs, command: RepoCommand)
                 },
             )
             .await?;
-            println!("created {repo}");
+            report.line(format!("created {repo}"));
         }
         RepoCommand::Readme {
             id,
@@ -227,15 +322,14 @@ pub async fn repo(data_dir: &Path, store_args: &StoreArgs, command: RepoCommand)
             let repo = RepoRef::new(repo_type, id);
             let readme =
                 std::fs::read(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
-            let blobs = store_args.blobs(data_dir).await;
             let updated = commit_files(
-                store.as_ref(),
-                blobs.as_ref(),
+                store,
+                blobs,
                 &repo,
                 vec![("README.md".into(), Bytes::from(readme))],
             )
             .await?;
-            println!("{repo} is now at commit {}", updated.sha);
+            report.line(format!("{repo} is now at commit {}", updated.sha));
         }
         RepoCommand::Upload {
             id,
@@ -245,7 +339,6 @@ pub async fn repo(data_dir: &Path, store_args: &StoreArgs, command: RepoCommand)
         } => {
             let repo = RepoRef::new(repo_type, id);
             let files = files_to_upload(&source, path_in_repo.as_deref())?;
-            let blobs = store_args.blobs(data_dir).await;
             for batch in files.chunks(MAX_FILES_PER_COMMIT) {
                 let mut contents = Vec::with_capacity(batch.len());
                 for (path, file) in batch {
@@ -253,12 +346,12 @@ pub async fn repo(data_dir: &Path, store_args: &StoreArgs, command: RepoCommand)
                         .map_err(|e| format!("reading {}: {e}", file.display()))?;
                     contents.push((path.clone(), Bytes::from(bytes)));
                 }
-                let updated = commit_files(store.as_ref(), blobs.as_ref(), &repo, contents).await?;
-                println!(
+                let updated = commit_files(store, blobs, &repo, contents).await?;
+                report.line(format!(
                     "{repo} is now at commit {} ({} files)",
                     updated.sha,
                     batch.len()
-                );
+                ));
             }
         }
     }
