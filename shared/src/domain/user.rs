@@ -130,7 +130,7 @@ impl Email {
             email_address::Options::default().without_display_text(),
         )
         .map_err(|_| format!("'{text}' is not a valid email address"))?;
-        Ok(Self(address.as_str().to_owned()))
+        Ok(Self(address.into()))
     }
 
     pub fn as_str(&self) -> &str {

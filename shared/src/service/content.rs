@@ -5,7 +5,7 @@
 use super::identity::{Presented, RepoView, visible_repo, visible_repo_and_file};
 use crate::domain::{Country, RepoPath, RepoRef, Revision};
 use crate::error::{Error, Result};
-use crate::store::{FileEntry, Store};
+use crate::store::{CallerRequest, FileEntry, Store};
 
 /// A file of a commit, found for a download.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +47,11 @@ pub async fn readable_revision(
 
 /// The commit `revision` names, once the gate has let the caller in. Only `main`'s commit is
 /// kept, so it is the one revision there is: `main` or its full id.
-fn commit_of(view: &RepoView, revision: &str, country: Option<Country>) -> Result<String> {
+fn commit_of<R: CallerRequest>(
+    view: &RepoView<R>,
+    revision: &str,
+    country: Option<Country>,
+) -> Result<String> {
     view.require_content_access(country)?;
     let head = &view.repo.sha;
     match Revision::parse(revision) {

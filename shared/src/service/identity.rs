@@ -2,12 +2,13 @@
 
 use crate::domain::{
     AccessRequest, CallerAccess, Country, Decision, GateInput, Name, OrgRole, Organization,
-    ReadmeHtml, RepoPath, RepoRef, RepoRole, RequestTarget, TokenDigest, TokenRole, TokenSecret,
-    User, decide, repo_role,
+    ReadmeHtml, RepoPath, RepoRef, RepoRole, RequestStatus, RequestTarget, TokenDigest, TokenRole,
+    TokenSecret, User, decide, repo_role,
 };
 use crate::error::{Error, Result};
 use crate::store::{
-    Account, CallerKey, ContextRead, FileEntry, RepoContext, Store, TargetRecords, TokenRecord,
+    Account, CallerKey, CallerRequest, ContextRead, FileEntry, RepoContext, Store, TargetRecords,
+    TokenRecord,
 };
 
 /// A live token, read from the store: who the caller is. Their user is read with what the
@@ -136,7 +137,7 @@ impl Presented {
 
     /// The caller, with their membership and request, from a context read by [`Self::key`];
     /// the refusal when its token or its user is gone, whatever the repo.
-    fn caller_in(self, context: &mut RepoContext) -> Result<CallerWithRecords> {
+    fn caller_in<R>(self, context: &mut RepoContext<R>) -> Result<CallerWithRecords<R>> {
         let (token, refusal) = match self {
             Presented::Checked(credentials) => (Some(credentials.token), Error::InvalidToken),
             Presented::Claimed(claim) => (context.token.take(), claim.refusal()),
@@ -152,7 +153,7 @@ impl Presented {
     }
 }
 
-type CallerWithRecords = (Caller, Option<OrgRole>, Option<AccessRequest>);
+type CallerWithRecords<R> = (Caller, Option<OrgRole>, Option<R>);
 
 /// An authenticated caller: a live token and its user.
 #[derive(Debug, Clone)]
@@ -193,22 +194,22 @@ pub async fn caller_with_orgs(
 }
 
 /// An authenticated caller as one repo sees them: their role through its namespace, and
-/// their access request on it.
+/// their access request on it (`R`: the whole request, or only its status).
 #[derive(Debug, Clone)]
-pub struct Viewer {
+pub struct Viewer<R = AccessRequest> {
     pub caller: Caller,
     pub role: Option<RepoRole>,
-    pub request: Option<AccessRequest>,
+    pub request: Option<R>,
 }
 
 /// A repo as one caller sees it: the repo, and the caller if they are not anonymous.
 #[derive(Debug, Clone)]
-pub struct RepoView {
+pub struct RepoView<R = AccessRequest> {
     pub repo: crate::domain::Repo,
-    pub viewer: Option<Viewer>,
+    pub viewer: Option<Viewer<R>>,
 }
 
-impl RepoView {
+impl<R: CallerRequest> RepoView<R> {
     pub fn repo_ref(&self) -> &RepoRef {
         &self.repo.repo
     }
@@ -219,7 +220,7 @@ impl RepoView {
     }
 
     /// The caller, unless they are anonymous (401).
-    pub fn require_viewer(&self) -> Result<&Viewer> {
+    pub fn require_viewer(&self) -> Result<&Viewer<R>> {
         self.viewer.as_ref().ok_or(Error::NotAuthenticated)
     }
 
@@ -271,7 +272,7 @@ impl RepoView {
             gate: self.repo.gate,
             caller: self.viewer.as_ref().map(|viewer| CallerAccess {
                 role: viewer.role,
-                request: viewer.request.as_ref().map(AccessRequest::status),
+                request: viewer.request.as_ref().map(R::status),
             }),
             country,
         }
@@ -321,13 +322,14 @@ pub async fn visible_repo_and_target(
         .map(|(view, context)| (view, context.target))
 }
 
-/// [`visible_repo`], and in the same read the file of `main` at `path`, if there is one.
+/// [`visible_repo`], and in the same read the file of `main` at `path`, if there is one. The
+/// caller's request comes as its status: a download needs no more of it.
 pub async fn visible_repo_and_file(
     store: &dyn Store,
     presented: Option<Presented>,
     repo: &RepoRef,
     path: &RepoPath,
-) -> Result<(RepoView, Option<FileEntry>)> {
+) -> Result<(RepoView<RequestStatus>, Option<FileEntry>)> {
     let wanted = ContextRead {
         file: Some(path.as_str()),
         ..ContextRead::default()
@@ -354,17 +356,17 @@ pub async fn visible_repo_and_readme(
 
 /// The repo as the caller may see it, and the rest of what `wanted` names, read with it (the
 /// caller, by what they presented).
-async fn read_view(
+async fn read_view<R: CallerRequest>(
     store: &dyn Store,
     presented: Option<Presented>,
     repo: &RepoRef,
     wanted: ContextRead<'_>,
-) -> Result<(RepoView, RepoContext)> {
+) -> Result<(RepoView<R>, RepoContext<R>)> {
     let read = ContextRead {
         caller: presented.as_ref().map(Presented::key),
         ..wanted
     };
-    let mut context = store.repo_context(repo, read).await?;
+    let mut context = R::read_context(store, repo, read).await?;
     let caller = match presented {
         Some(presented) => Some(presented.caller_in(&mut context)?),
         None => None,

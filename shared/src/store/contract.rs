@@ -56,6 +56,7 @@ macro_rules! store_contract_tests {
             a_repo_context_has_no_token_or_caller_for_a_digest_of_no_live_token,
             a_repo_context_holds_the_target_named_by_user_or_by_id,
             a_repo_context_holds_the_named_file_of_main,
+            a_gate_context_is_the_repo_context_with_the_callers_request_as_its_status,
             an_inserted_request_is_found_by_user_and_by_id,
             a_second_request_by_the_same_user_conflicts,
             a_request_for_a_missing_repo_or_user_is_not_found_and_writes_nothing,
@@ -982,6 +983,51 @@ pub async fn a_repo_context_has_no_token_or_caller_for_a_digest_of_no_live_token
             assert_eq!((context.token, context.caller), (None, None), "{repo}");
         }
     }
+}
+
+pub async fn a_gate_context_is_the_repo_context_with_the_callers_request_as_its_status<S: Store>(
+    store: S,
+) {
+    let m = given_an_org_repo(&store).await;
+    let commit = NewCommit {
+        sha: "2".repeat(40),
+        files: vec![file("config.json", 2)],
+        readme: None,
+        at: at(10),
+    };
+    store.commit(&m, &commit).await.expect("commit");
+    given_request(&store, &m, "bob", at(11)).await;
+    let laptop = token("bob", "laptop");
+    store.create_token(&laptop).await.unwrap();
+    let (bob, carol) = (name("bob"), name("carol"));
+    let callers = [
+        None,
+        Some(CallerKey::Name(&bob)),
+        Some(CallerKey::Name(&carol)),
+        Some(CallerKey::Token(&laptop.digest)),
+    ];
+
+    for repo in [&m, &model("acme/missing")] {
+        for caller in callers {
+            for file in [None, Some("config.json"), Some("missing.json")] {
+                let read = ContextRead {
+                    caller,
+                    file,
+                    ..ContextRead::default()
+                };
+                let whole = store.repo_context(repo, read).await.unwrap();
+                let gate = store.gate_context(repo, read).await.unwrap();
+                assert_eq!(gate, whole.with_request_status(), "{caller:?} on {repo}");
+            }
+        }
+    }
+    let read = ContextRead {
+        caller: Some(CallerKey::Token(&laptop.digest)),
+        ..ContextRead::default()
+    };
+    let gate = store.gate_context(&m, read).await.unwrap();
+    let request = gate.caller.and_then(|caller| caller.request);
+    assert_eq!(request, Some(RequestStatus::Pending));
 }
 
 pub async fn a_repo_context_holds_the_named_file_of_main<S: Store>(store: S) {

@@ -164,16 +164,17 @@ pub enum CallerKey<'a> {
     Token(&'a TokenDigest),
 }
 
-/// A repo and what one call on it needs, read together.
+/// A repo and what one call on it needs, read together. `R` is what it holds of the caller's
+/// request: the whole request, or its status (a download's gate needs no more).
 #[derive(Debug, Clone, PartialEq)]
-pub struct RepoContext {
+pub struct RepoContext<R = AccessRequest> {
     /// `None` when there is no such repo; then there is no membership or request either.
     pub repo: Option<Repo>,
     /// The caller's token, when the caller was named by its digest and such a token exists.
     pub token: Option<TokenRecord>,
     /// The caller's records; `None` when no caller was named, when no user has the name, or
     /// when no token has the digest.
-    pub caller: Option<CallerRecords>,
+    pub caller: Option<CallerRecords<R>>,
     /// The target's records; empty when no target was named.
     pub target: TargetRecords,
     /// The file named, if `main` has it.
@@ -182,7 +183,7 @@ pub struct RepoContext {
     pub readme_html: Option<ReadmeHtml>,
 }
 
-impl RepoContext {
+impl<R> RepoContext<R> {
     /// The context of a repo that does not exist: the token and the users' records as read,
     /// nothing else.
     pub fn without_repo(
@@ -208,15 +209,73 @@ impl RepoContext {
     }
 }
 
+impl RepoContext {
+    /// This context with the caller's request as its status.
+    pub fn with_request_status(self) -> RepoContext<RequestStatus> {
+        RepoContext {
+            repo: self.repo,
+            token: self.token,
+            caller: self.caller.map(|caller| CallerRecords {
+                user: caller.user,
+                membership: caller.membership,
+                request: caller.request.as_ref().map(AccessRequest::status),
+            }),
+            target: self.target,
+            file: self.file,
+            readme_html: self.readme_html,
+        }
+    }
+}
+
+/// What a [`RepoContext`] holds of the caller's request, and the read that gives it.
+pub trait CallerRequest: Sized + Send {
+    fn status(&self) -> RequestStatus;
+
+    /// Reads a repo's context with the caller's request in this form.
+    fn read_context<'a>(
+        store: &'a dyn Store,
+        repo: &'a RepoRef,
+        read: ContextRead<'a>,
+    ) -> impl Future<Output = StoreResult<RepoContext<Self>>> + Send + 'a;
+}
+
+impl CallerRequest for AccessRequest {
+    fn status(&self) -> RequestStatus {
+        AccessRequest::status(self)
+    }
+
+    fn read_context<'a>(
+        store: &'a dyn Store,
+        repo: &'a RepoRef,
+        read: ContextRead<'a>,
+    ) -> impl Future<Output = StoreResult<RepoContext<Self>>> + Send + 'a {
+        store.repo_context(repo, read)
+    }
+}
+
+impl CallerRequest for RequestStatus {
+    fn status(&self) -> RequestStatus {
+        *self
+    }
+
+    fn read_context<'a>(
+        store: &'a dyn Store,
+        repo: &'a RepoRef,
+        read: ContextRead<'a>,
+    ) -> impl Future<Output = StoreResult<RepoContext<Self>>> + Send + 'a {
+        store.gate_context(repo, read)
+    }
+}
+
 /// The caller's records in a [`RepoContext`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct CallerRecords {
+pub struct CallerRecords<R = AccessRequest> {
     pub user: User,
     /// Their role in the organization that owns the repo: `None` when they are not one of its
     /// members, when a user owns the repo, or when there is no repo.
     pub membership: Option<OrgRole>,
     /// Their request on the repo.
-    pub request: Option<AccessRequest>,
+    pub request: Option<R>,
 }
 
 /// The target's records in a [`RepoContext`].
@@ -295,6 +354,15 @@ pub trait Store: Send + Sync {
     /// read transaction.
     async fn repo_context(&self, repo: &RepoRef, read: ContextRead<'_>)
     -> StoreResult<RepoContext>;
+    /// [`repo_context`](Self::repo_context) with the caller's request as its status, all a
+    /// download's gate needs; a store may decode less for it.
+    async fn gate_context(
+        &self,
+        repo: &RepoRef,
+        read: ContextRead<'_>,
+    ) -> StoreResult<RepoContext<RequestStatus>> {
+        Ok(self.repo_context(repo, read).await?.with_request_status())
+    }
     /// Moves `main` to a new commit, adding or replacing the given files.
     async fn commit(&self, repo: &RepoRef, commit: &NewCommit) -> StoreResult<Repo>;
     /// The files of `main`, sorted by path; none for a missing repo.

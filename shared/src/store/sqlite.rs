@@ -766,6 +766,15 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn gate_context(
+        &self,
+        repo: &RepoRef,
+        read: ContextRead<'_>,
+    ) -> StoreResult<RepoContext<RequestStatus>> {
+        self.point_read(|db| context::select_context(db, repo, read))
+            .await
+    }
+
     async fn update_repo_settings(
         &self,
         repo: &RepoRef,

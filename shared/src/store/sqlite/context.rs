@@ -17,16 +17,16 @@ use rusqlite::{Connection, Row, ToSql};
 use super::rows::{
     self, FILE_COLUMNS, README_COLUMNS, REPO_COLUMNS, REQUEST_COLUMNS, TOKEN_COLUMNS, USER_COLUMNS,
 };
-use crate::domain::{RepoRef, RequestTarget};
+use crate::domain::{AccessRequest, Name, RepoRef, RequestStatus, RequestTarget, TokenDigest};
 use crate::store::{
     CallerKey, CallerRecords, ContextRead, RepoContext, StoreResult, TargetRecords,
 };
 
-pub(super) fn select_context(
+pub(super) fn select_context<R: RequestColumns>(
     db: &Connection,
     repo: &RepoRef,
     read: ContextRead<'_>,
-) -> StoreResult<RepoContext> {
+) -> StoreResult<RepoContext<R>> {
     let statement = &STATEMENTS[Shape::of(&read).index()];
     let (repo_type, repo_id) = (repo.repo_type.as_str(), repo.id.to_string());
     // Each value is bound only when its shape's statement names it.
@@ -57,9 +57,31 @@ pub(super) fn select_context(
     if let Some(path) = &read.file {
         params.push((":file", path));
     }
+    let token_digest = match read.caller {
+        Some(CallerKey::Token(digest)) => Some(digest),
+        _ => None,
+    };
     Ok(db
         .prepare_cached(&statement.sql)?
-        .query_row(params.as_slice(), |row| statement.read(row))?)
+        .query_row(params.as_slice(), |row| statement.read(row, token_digest))?)
+}
+
+/// How the caller's request is read from its columns: whole, or its status alone.
+pub(super) trait RequestColumns: Sized {
+    /// The request whose columns start at `at`, joined on `repo` and `user`.
+    fn read(row: &Row<'_>, at: usize, repo: &RepoRef, user: &Name) -> rusqlite::Result<Self>;
+}
+
+impl RequestColumns for AccessRequest {
+    fn read(row: &Row<'_>, at: usize, repo: &RepoRef, user: &Name) -> rusqlite::Result<Self> {
+        rows::request_of(row, at, repo.clone(), user.clone())
+    }
+}
+
+impl RequestColumns for RequestStatus {
+    fn read(row: &Row<'_>, at: usize, _: &RepoRef, _: &Name) -> rusqlite::Result<Self> {
+        rows::request_status(row, at)
+    }
 }
 
 /// Which parts of a context a read names. Each shape has its own statement, which joins only
@@ -276,19 +298,33 @@ impl ContextStatement {
         }
     }
 
-    fn read(&self, row: &Row<'_>) -> rusqlite::Result<RepoContext> {
-        let token = part(row, self.token, rows::token)?;
+    /// The context in `row`. A record joined on another's key takes that key from the other
+    /// (and a token found by `token_digest` takes it) rather than reading it again.
+    fn read<R: RequestColumns>(
+        &self,
+        row: &Row<'_>,
+        token_digest: Option<&TokenDigest>,
+    ) -> rusqlite::Result<RepoContext<R>> {
         let user = part(row, self.user, rows::user)?;
+        // By token, the user is joined on the token's user: found only with the token.
+        let token = match (&user, token_digest) {
+            (Some(user), Some(digest)) => part(row, self.token, |row, at| {
+                rows::token_of(row, at, *digest, user.name.clone())
+            })?,
+            _ => part(row, self.token, rows::token)?,
+        };
         let target_user = part(row, self.target_user, rows::user)?;
         let Some(repo) = part(row, Some(self.repo), rows::repo)? else {
             return Ok(RepoContext::without_repo(token, user, target_user));
         };
         let caller = match user {
             Some(user) => Some(CallerRecords {
-                user,
                 // Only organizations have members, so none when a user owns the repo.
                 membership: part(row, self.membership, rows::org_role)?,
-                request: part(row, self.request, rows::request)?,
+                request: part(row, self.request, |row, at| {
+                    R::read(row, at, &repo.repo, &user.name)
+                })?,
+                user,
             }),
             None => None,
         };
@@ -320,7 +356,7 @@ impl ContextStatement {
 fn part<T>(
     row: &Row<'_>,
     at: Option<usize>,
-    read: fn(&Row<'_>, usize) -> rusqlite::Result<T>,
+    read: impl FnOnce(&Row<'_>, usize) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Option<T>> {
     match at {
         Some(at) if row.get_ref(at)? != ValueRef::Null => read(row, at).map(Some),

@@ -129,9 +129,22 @@ pub(super) fn org_role(row: &Row<'_>, idx: usize) -> rusqlite::Result<OrgRole> {
 }
 
 pub(super) fn token(row: &Row<'_>, at: usize) -> rusqlite::Result<TokenRecord> {
+    let digest = parsed(row, at, TokenDigest::from_hex)?;
+    let user = parsed(row, at + 1, name)?;
+    token_of(row, at, digest, user)
+}
+
+/// A token found by its `digest` and joined with its `user`'s record: their columns hold
+/// what the caller already has, so they are not read again.
+pub(super) fn token_of(
+    row: &Row<'_>,
+    at: usize,
+    digest: TokenDigest,
+    user: Name,
+) -> rusqlite::Result<TokenRecord> {
     Ok(TokenRecord {
-        digest: parsed(row, at, TokenDigest::from_hex)?,
-        user: parsed(row, at + 1, name)?,
+        digest,
+        user,
         role: parsed(row, at + 2, |t| t.parse().ok())?,
         display_name: row.get(at + 3)?,
         created_at: timestamp(row, at + 4)?,
@@ -232,10 +245,23 @@ fn inconsistent(idx: usize, what: &str) -> rusqlite::Error {
 }
 
 pub(super) fn request(row: &Row<'_>, at: usize) -> rusqlite::Result<AccessRequest> {
+    let repo = repo_ref(row, at + 1)?;
+    let user = parsed(row, at + 3, name)?;
+    request_of(row, at, repo, user)
+}
+
+/// A request joined with its `repo`'s record and its `user`'s: their columns hold what the
+/// caller already has, so they are not read again.
+pub(super) fn request_of(
+    row: &Row<'_>,
+    at: usize,
+    repo: RepoRef,
+    user: Name,
+) -> rusqlite::Result<AccessRequest> {
     Ok(AccessRequest {
         id: parsed(row, at, ObjectId::parse)?,
-        repo: repo_ref(row, at + 1)?,
-        user: parsed(row, at + 3, name)?,
+        repo,
+        user,
         contact: Contact {
             fullname: row.get(at + 4)?,
             email: parsed_opt(row, at + 5, email)?,
@@ -246,6 +272,11 @@ pub(super) fn request(row: &Row<'_>, at: usize) -> rusqlite::Result<AccessReques
         updated_at: timestamp(row, at + 12)?,
         version: unsigned(row, at + 13)?,
     })
+}
+
+/// The status of the request whose columns start at `at`, and nothing else of it.
+pub(super) fn request_status(row: &Row<'_>, at: usize) -> rusqlite::Result<RequestStatus> {
+    parsed(row, at + 7, |t| t.parse().ok())
 }
 
 pub(super) fn audit(row: &Row<'_>) -> rusqlite::Result<AuditRecord> {
