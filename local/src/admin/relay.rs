@@ -85,7 +85,11 @@ async fn answer(stream: UnixStream, workspace: &Workspace) {
     let (sender, mut answers) = mpsc::unbounded_channel();
     let run = async move {
         let mut report = Relayed(sender);
-        let end = match read_request(read).await.and_then(command_of) {
+        let command = read_request(read).await.and_then(|request| {
+            tracing::info!(command = %request.args.join(" "), cwd = %request.cwd, "admin command");
+            command_of(request)
+        });
+        let end = match command {
             Ok(command) => match command.run(workspace, &mut report).await {
                 Ok(()) => Answer::Done,
                 Err(error) => Answer::Failed(error.to_string()),
