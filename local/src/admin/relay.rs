@@ -42,6 +42,13 @@ enum Answer {
     Failed(String),
 }
 
+/// `value` as one line of JSON, as both ends write them.
+fn json_line(value: &impl Serialize) -> Vec<u8> {
+    let mut line = serde_json::to_vec(value).expect("requests and answers are plain JSON");
+    line.push(b'\n');
+    line
+}
+
 /// Removes the socket's file when the server stops, so no command tries a server that is gone.
 pub struct SocketFile(PathBuf);
 
@@ -100,9 +107,7 @@ async fn answer(stream: UnixStream, workspace: &Workspace) {
     };
     let relay = async {
         while let Some(answer) = answers.recv().await {
-            let mut line = serde_json::to_vec(&answer).expect("an answer is plain JSON");
-            line.push(b'\n');
-            if write.write_all(&line).await.is_err() {
+            if write.write_all(&json_line(&answer)).await.is_err() {
                 break;
             }
         }
@@ -196,8 +201,7 @@ pub async fn forward(
             .map(|arg| arg.into_string().map_err(|_| not_utf8()))
             .collect::<Result<_, _>>()?,
     };
-    let mut line = serde_json::to_vec(&request)?;
-    line.push(b'\n');
+    let line = json_line(&request);
     if line.len() as u64 > MAX_REQUEST_BYTES {
         return Err(format!(
             "the command is longer than the {MAX_REQUEST_BYTES} bytes the server on {server} reads"
@@ -345,13 +349,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (store, _file) = server(dir.path()).await;
         let request = |cwd: &str, args: &[&str]| {
-            let mut line = serde_json::to_vec(&Request {
+            json_line(&Request {
                 cwd: cwd.to_owned(),
                 args: args.iter().map(|arg| (*arg).to_owned()).collect(),
             })
-            .unwrap();
-            line.push(b'\n');
-            line
         };
         let refusals = [
             (request("/", &["gatehouse", "serve"]), "admin commands only"),

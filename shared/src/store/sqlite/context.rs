@@ -31,11 +31,13 @@ pub(super) fn select_context<R: RequestColumns>(
     let (repo_type, repo_id) = (repo.repo_type.as_str(), repo.id.to_string());
     // Each value is bound only when its shape's statement names it.
     let (digest, caller, target_user, target_id);
+    let mut token_digest = None;
     let mut params: Vec<(&str, &dyn ToSql)> = vec![(":type", &repo_type), (":id", &repo_id)];
     match read.caller {
         Some(CallerKey::Token(token)) => {
             digest = token.to_hex();
             params.push((":digest", &digest));
+            token_digest = Some(token);
         }
         Some(CallerKey::Name(name)) => {
             caller = name.as_str();
@@ -57,10 +59,6 @@ pub(super) fn select_context<R: RequestColumns>(
     if let Some(path) = &read.file {
         params.push((":file", path));
     }
-    let token_digest = match read.caller {
-        Some(CallerKey::Token(digest)) => Some(digest),
-        _ => None,
-    };
     Ok(db
         .prepare_cached(&statement.sql)?
         .query_row(params.as_slice(), |row| statement.read(row, token_digest))?)
